@@ -1,0 +1,1 @@
+"""The local newsroom: fictional outlets served on loopback for the demo and the tests."""

@@ -1,0 +1,304 @@
+"""Municipality profiles: one YAML file per municipality (DESIGN.md, "Profile").
+
+A profile with an error is refused with the file, the line and the key named, so that an operator who mistypes
+`timezone` as `timzone` learns exactly where. Validation is pydantic with `extra="forbid"`; the YAML is composed
+once to keep the line of every node, and pydantic's error locations are mapped back onto those lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from presswatch import settings
+
+LANGS = ("sk", "cs", "lt", "tr", "mk", "en")
+Lang = Literal["sk", "cs", "lt", "tr", "mk", "en"]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Municipality(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    languages: list[Lang] = Field(min_length=1)
+    timezone: str
+    aliases: list[str] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Bratislava)") from None
+        return value
+
+    @property
+    def lang(self) -> str:
+        return self.languages[0]
+
+
+class Official(_Model):
+    id: str
+    name: str
+    role: str  # mayor | deputy_mayor | council_member | spokesperson | ...
+    title: str = ""
+    aliases: list[str] = []
+
+
+class Body(_Model):
+    id: str
+    name: str
+    aliases: list[str] = []
+
+
+class Fact(_Model):
+    id: str
+    statement: str
+    value: float | int | str
+    unit: str = ""
+
+
+class Outlet(_Model):
+    id: str
+    name: str
+    tier: int = Field(default=2, ge=1, le=3)  # 1 national/major .. 3 small/local blog
+    lang: Lang | None = None
+    homepage: str | None = None
+
+
+class FeedSource(_Model):
+    id: str
+    outlet: str
+    url: str = Field(pattern=r"^https?://")
+    interval_minutes: int = Field(default=settings.FEED_INTERVAL_MINUTES, ge=1)
+
+
+class SiteSource(_Model):
+    id: str
+    outlet: str
+    start_urls: list[str] = []
+    sitemaps: list[str] = []
+    allow: list[str] = []  # URL regexes an article URL must match (any)
+    deny: list[str] = []
+    depth: int = Field(default=2, ge=0, le=10)
+    interval_minutes: int = Field(default=settings.CRAWL_INTERVAL_MINUTES, ge=5)
+
+
+class Sources(_Model):
+    feeds: list[FeedSource] = []
+    sites: list[SiteSource] = []
+    releases: list[FeedSource] = []  # the municipality's own press releases (the official record)
+
+
+class AlertRule(_Model):
+    id: str
+    flag: Literal["critical", "misleading", "any"] = "any"
+    min_severity: float = Field(default=0.0, ge=0.0, le=1.0)
+    officials: list[str] = []  # empty: any
+    bodies: list[str] = []
+    max_outlet_tier: int = Field(default=3, ge=1, le=3)
+
+
+class Channel(_Model):
+    type: Literal["email", "webhook"]
+    to: list[str] = []  # email recipients
+    url: str | None = None  # webhook
+    language: Lang | None = None  # defaults to the digest language
+
+
+class QuietHours(_Model):
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"expected a time as HH:MM, got {value!r}")
+        return value
+
+
+class Alerts(_Model):
+    rules: list[AlertRule] = [AlertRule(id="critical", flag="critical")]
+    channels: list[Channel] = []
+    quiet_hours: QuietHours | None = None
+
+
+class Digest(_Model):
+    recipients: list[str] = []
+    send_at: str = "07:00"
+    language: Lang | None = None  # default: the municipality's first language
+    english_copy: bool = False
+
+    @field_validator("send_at")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"expected a time as HH:MM, got {value!r}")
+        return value
+
+
+class Smtp(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    sender: str = "presswatch@localhost"
+    # Credentials never live in the profile (it may be world-readable): only the names of the variables.
+    username_env: str | None = None
+    password_env: str | None = None
+
+
+class Store(_Model):
+    path: str = settings.DEFAULT_DB
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+
+
+class Operator(_Model):
+    name: str = "presswatch"
+    contact: str = ""
+
+
+class Profile(_Model):
+    municipality: Municipality
+    officials: list[Official] = []
+    bodies: list[Body] = []
+    facts: list[Fact] = []
+    outlets: list[Outlet] = []
+    sources: Sources = Sources()
+    alerts: Alerts = Alerts()
+    digest: Digest = Digest()
+    smtp: Smtp = Smtp()
+    store: Store = Store()
+    operator: Operator = Operator()
+
+    @model_validator(mode="after")
+    def _references(self) -> Profile:
+        ids = [o.id for o in self.officials] + [b.id for b in self.bodies]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate official/body ids: {sorted(dupes)}")
+        known = {o.id for o in self.outlets}
+        for group in (self.sources.feeds, self.sources.sites, self.sources.releases):
+            for src in group:
+                if known and src.outlet not in known:
+                    raise ValueError(f"source {src.id!r} names outlet {src.outlet!r}, which is not in outlets")
+        return self
+
+    @property
+    def id(self) -> str:
+        return self.municipality.id
+
+    @property
+    def digest_language(self) -> str:
+        return self.digest.language or self.municipality.lang
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.municipality.timezone)
+
+    def outlet(self, outlet_id: str) -> Outlet:
+        for o in self.outlets:
+            if o.id == outlet_id or o.name == outlet_id:
+                return o
+        return Outlet(id=outlet_id, name=outlet_id)
+
+    def db_path(self, base: Path | None = None) -> Path:
+        """Where the store lives: PRESSWATCH_DB wins over the profile, relative paths are from `base` (cwd)."""
+        raw = os.environ.get("PRESSWATCH_DB") or self.store.path
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else (base or Path.cwd()) / path
+
+
+@dataclass(frozen=True)
+class ProfileError(Exception):
+    """A profile refused: every problem with its file, line and key."""
+
+    path: str
+    problems: tuple[tuple[int | None, str, str], ...]  # (line, key path, message)
+
+    def __str__(self) -> str:
+        lines = [f"{self.path}: invalid profile"]
+        for line, key, msg in self.problems:
+            where = f"{self.path}:{line}" if line else self.path
+            lines.append(f"  {where}: {key}: {msg}" if key else f"  {where}: {msg}")
+        return "\n".join(lines)
+
+
+def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[prefix + (key,)] = key_node.start_mark.line + 1
+            _node_lines(value_node, prefix + (key,), out)
+            out[prefix + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, prefix + (i,), out)
+
+
+def _line_for(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def parse_profile(text: str, path: str = "<profile>") -> Profile:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ProfileError(path, ((line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}"),)) from None
+    if not isinstance(data, dict) or node is None:
+        raise ProfileError(path, ((1, "", "a profile is a YAML mapping with at least `municipality`"),))
+    lines: dict[tuple[Any, ...], int] = {}
+    _node_lines(node, (), lines)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; see docs/profile.md)"
+            elif msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            problems.append((_line_for(loc, lines), key, msg))
+        raise ProfileError(path, tuple(problems)) from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Load and validate a profile file; a bare name (e.g. `demo`) is looked up in the shipped config/ folder."""
+    p = resolve_profile_path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(str(path), ((None, "", "no such profile file"),)) from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(str(p), ((None, "", f"not UTF-8 text ({exc.reason})"),)) from None
+    return parse_profile(text, str(p))
+
+
+def resolve_profile_path(path: str | Path) -> Path:
+    p = Path(path)
+    if p.exists() or p.suffix in (".yaml", ".yml") or os.sep in str(path):
+        return p
+    return settings.CONFIG_DIR / f"{p}.yaml"
