@@ -7,9 +7,9 @@ Callers (the pipeline, the digest, the CLI) talk only to `ClippingIndex`; they n
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 from presswatch.records import Clipping
 
