@@ -1,0 +1,216 @@
+"""The `presswatch` command. Each subcommand is a thin layer over one part of the package; messages users read
+come from pipeline/locales/ (see messages.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from presswatch import __version__
+from presswatch.messages import Messages, detect_language
+from presswatch.profile import Profile, ProfileError, load_profile, resolve_profile_path
+
+Handler = Callable[[argparse.Namespace, Messages], int]
+
+
+def _since(value: str) -> datetime:
+    """`24h`, `7d`, `2026-11-01` or a full ISO timestamp; naive values are UTC."""
+    m = re.fullmatch(r"(\d+)\s*([hd])", value.strip())
+    if m:
+        n = int(m.group(1))
+        return datetime.now(UTC) - (timedelta(hours=n) if m.group(2) == "h" else timedelta(days=n))
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 24h, 7d or a date like 2026-11-01, got {value!r}") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _profile(args: argparse.Namespace) -> Profile:
+    return load_profile(args.profile)
+
+
+# --- subcommands -------------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.demo import run_demo
+
+    result = run_demo(Path(args.out), args.profile, say)
+    return 0 if result.cycle.process.indexed or result.cycle.discovered == 0 else 1
+
+
+def cmd_cycle(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.cycle import Pipeline
+    from presswatch.demo import _print_step
+
+    profile = _profile(args)
+    pipeline = Pipeline(profile, resolve_profile_path(args.profile))
+    try:
+        report = pipeline.run_once(on_step=lambda step, r: _print_step(say, step, r))
+    finally:
+        pipeline.close()
+    for error in report.errors:
+        print(say("error", error=error), file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.daemon import run_daemon
+
+    return run_daemon(resolve_profile_path(args.profile), say)
+
+
+def cmd_search(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.index import open_index
+    from presswatch.index.base import SearchQuery
+    from presswatch.index.codec import clipping_to_dict
+
+    profile = _profile(args)
+    index = open_index(profile)
+    try:
+        result = index.search(SearchQuery(
+            text=" ".join(args.query), municipality=profile.id, since=args.since, lang=args.lang,
+            official=args.official, critical=True if args.critical else None, limit=args.limit))
+    finally:
+        index.close()
+    if args.json:
+        json.dump({"total": result.total, "hits": [
+            {"score": h.score, "snippet": h.snippet, "clipping": clipping_to_dict(h.clipping)} for h in result.hits
+        ]}, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    if not result.hits:
+        print(say("search_none"))
+        return 0
+    print(say("search_total", total=result.total, shown=len(result.hits)))
+    tz = profile.tz
+    for hit in result.hits:
+        c = hit.clipping
+        a = c.article
+        when = (a.published or a.fetched_at)
+        stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else "?"
+        marks = "".join(m for m, on in (("!", c.enrichment.critical), ("?", c.enrichment.misleading)) if on)
+        print(f"{stamp}  {profile.outlet(a.outlet).name:<22} {marks:<2} {a.title}")
+        if hit.snippet:
+            print(f"    {hit.snippet}")
+        print(f"    {a.url}")
+    return 0
+
+
+def cmd_enrich(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.enrich.enricher import Enricher
+
+    enricher = Enricher.from_profile(_profile(args))
+    failures = 0
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not an object")
+            out = enricher.enrich_item(item)
+        except (ValueError, KeyError, TypeError) as exc:
+            print(say("enrich_bad_line", line=n, error=exc), file=sys.stderr)
+            failures += 1
+            continue
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return 1 if failures else 0
+
+
+def cmd_eval(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.enrich.evaluate import evaluate, format_report
+
+    report = evaluate(Path(args.set))
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(say("eval_title", set=args.set))
+        print(format_report(report))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.status import collect_status, format_status
+
+    status = collect_status(_profile(args))
+    if args.json:
+        json.dump(status, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+    else:
+        print(format_status(status, say))
+    return 0
+
+
+def cmd_newsroom(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.newsroom.server import main as newsroom_main
+
+    return newsroom_main(["--port", str(args.port)])
+
+
+# --- the parser ------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="presswatch", description="Media monitoring for a municipal press office")
+    parser.add_argument("--version", action="version", version=f"presswatch {__version__}")
+    parser.add_argument("--ui-lang", help="language of messages (sk, cs, lt, tr, mk, en); default: PRESSWATCH_LANG,"
+                        " then the locale")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Handler, help_text: str, profile: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if profile:
+            p.add_argument("--profile", default="demo", help="profile file or name in config/ (default: demo)")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("demo", cmd_demo, "one full cycle on the demo town against the local newsroom")
+    p.add_argument("--out", default="demo-out", help="folder for the briefing, mail and effective profile")
+    add("cycle", cmd_cycle, "one collection cycle: poll, crawl, fetch, process, alert")
+    add("run", cmd_run, "the daemon: scheduled polling, crawling, processing, alerts and the briefing")
+    p = add("search", cmd_search, "search the clipping index (no query: the newest clippings)")
+    p.add_argument("query", nargs="*", help="words, \"phrases\", OR, -exclusion")
+    p.add_argument("--since", type=_since, help="24h, 7d or a date")
+    p.add_argument("--lang", dest="lang", help="only clippings in this language")
+    p.add_argument("--official", help="only clippings that mention this official id")
+    p.add_argument("--critical", action="store_true", help="only critical clippings")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    add("enrich", cmd_enrich, "enrich JSON lines from stdin (the enrichment contract) to stdout")
+    p = add("eval", cmd_eval, "score enrichment on a labelled set", profile=False)
+    p.add_argument("--set", required=True, help="folder with <lang>.yaml profiles and <lang>.jsonl items")
+    p.add_argument("--json", action="store_true")
+    p = add("status", cmd_status, "what the store holds")
+    p.add_argument("--json", action="store_true")
+    p = add("newsroom", cmd_newsroom, "serve the local newsroom until Ctrl-C", profile=False)
+    p.add_argument("--port", type=int, default=8765)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    say = Messages(detect_language(args.ui_lang))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args, say))
+    except ProfileError as exc:
+        print(say("profile_invalid"), file=sys.stderr)
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error) as exc:
+        print(say("error", error=exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""One municipality's pipeline, stage by stage: the daemon schedules each step as its own job, the demo and
+`presswatch cycle` run them once in order.
+
+The order is data (STYLE.md, 3): STEPS lists the steps with their priorities; `run_once` walks it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from presswatch.crawlers.crawl import run_crawl
+from presswatch.crawlers.feeds import FeedPoller
+from presswatch.crawlers.fetch import PageFetcher
+from presswatch.digest.alerts import Alerter
+from presswatch.digest.briefing import send_briefing
+from presswatch.index import open_index
+from presswatch.index.base import ClippingIndex
+from presswatch.process import ProcessReport, Processor
+from presswatch.profile import Profile
+from presswatch.state import State, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CycleReport:
+    feeds_ok: int = 0
+    feeds_failed: int = 0
+    discovered: int = 0
+    crawls: list[Any] = field(default_factory=list)
+    fetched: int = 0
+    fetch_failed: int = 0
+    process: ProcessReport = field(default_factory=ProcessReport)
+    alerts_raised: int = 0
+    alerts_sent: int = 0
+    alerts_pending: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    """Everything one profile needs, built once: state, index and the stage objects."""
+
+    def __init__(self, profile: Profile, profile_path: Path, db_path: Path | None = None) -> None:
+        self.profile = profile
+        self.profile_path = profile_path
+        self.db_path = db_path or profile.db_path()
+        self.state = State(self.db_path)
+        self.index: ClippingIndex = open_index(profile, self.db_path)
+        self.poller = FeedPoller.from_profile(profile, self.state)
+        self.fetcher = PageFetcher.from_profile(profile, self.state)
+        self.processor = Processor.from_profile(profile, self.state, self.index)
+        self.alerter = Alerter.from_profile(profile, self.state, self.index)
+
+    def close(self) -> None:
+        self.index.close()
+        self.state.close()
+
+    # --- the steps, each usable as a scheduler job ---------------------------------------------------------
+    def poll_feeds(self, report: CycleReport) -> None:
+        for poll in self.poller.poll_all():
+            if poll.ok:
+                report.feeds_ok += 1
+            else:
+                report.feeds_failed += 1
+                report.errors.append(f"{poll.source}: {poll.error}")
+            report.discovered += poll.new
+
+    def crawl_sites(self, report: CycleReport) -> None:
+        for site in self.profile.sources.sites:
+            crawl = run_crawl(self.profile_path, site.id, self.db_path)
+            report.crawls.append(crawl)
+            if crawl.error:
+                report.errors.append(f"{site.id}: {crawl.error}")
+
+    def fetch_pages(self, report: CycleReport) -> None:
+        fetched = self.fetcher.fetch_pending()
+        report.fetched += fetched.fetched
+        report.fetch_failed += fetched.failed
+        report.errors += fetched.errors
+
+    def process_queue(self, report: CycleReport) -> None:
+        processed = self.processor.run_all()
+        report.process = processed
+        report.errors += processed.errors
+        report.alerts_raised += len(self.alerter.route(processed.clippings))
+
+    def deliver_alerts(self, report: CycleReport, now: datetime | None = None) -> None:
+        delivered = self.alerter.deliver_pending(now or utcnow())
+        report.alerts_sent += delivered.sent
+        report.alerts_pending = delivered.pending
+        report.errors += delivered.errors
+
+    def send_briefing(self, day: date | None = None, now: datetime | None = None,
+                      out_dir: Path | None = None) -> Any:
+        now = now or utcnow()
+        day = day or now.astimezone(self.profile.tz).date()
+        return send_briefing(self.profile, self.index, self.state, day, now, out_dir)
+
+    STEPS: tuple[tuple[int, str], ...] = (
+        (100, "poll_feeds"),
+        (200, "crawl_sites"),
+        (300, "fetch_pages"),
+        (400, "process_queue"),
+        (500, "deliver_alerts"),
+    )
+
+    def run_once(self, on_step: Callable[[str, CycleReport], None] | None = None) -> CycleReport:
+        """One full collection cycle. A failing step is reported and the next one still runs."""
+        report = CycleReport()
+        for _, name in sorted(self.STEPS):
+            try:
+                getattr(self, name)(report)
+            except Exception as exc:  # noqa: BLE001 - a broken step must not stop the others
+                log.exception("step %s failed", name)
+                report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            if on_step:
+                on_step(name, report)
+        return report
+

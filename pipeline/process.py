@@ -1,0 +1,100 @@
+"""Queue processing: raw page → extraction → enrichment → story cluster → index → alerts.
+
+Pages were stored in the durable queue before this runs, so a crash here loses nothing: a claimed page that was
+not marked done is claimed again next time (and parked as failed after settings.QUEUE_MAX_ATTEMPTS, so one poison
+page cannot stall the queue). Indexing is an upsert by clipping id, so reprocessing never duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from presswatch import settings
+from presswatch.enrich.cluster import assign_cluster, simhash
+from presswatch.enrich.enricher import Enricher
+from presswatch.enrich.extract import ExtractionError, extract
+from presswatch.index.base import ClippingIndex
+from presswatch.profile import Profile
+from presswatch.records import Clipping
+from presswatch.state import State, utcnow
+
+log = logging.getLogger(__name__)
+
+# Copies of a story published further apart than this are separate stories, even if their texts are alike.
+CLUSTER_WINDOW = timedelta(days=7)
+# Hamming distance between 64-bit simhashes under which two texts are one story (lightly edited wire copies).
+CLUSTER_MAX_DISTANCE = 12
+
+
+@dataclass(slots=True)
+class ProcessReport:
+    indexed: int = 0
+    new: int = 0
+    relevant: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    clippings: list[Clipping] = field(default_factory=list)
+
+
+class Processor:
+    """Turns queued pages into indexed clippings. Built once per profile; `run` processes one batch."""
+
+    def __init__(self, profile: Profile, state: State, index: ClippingIndex, enricher: Enricher) -> None:
+        self.profile = profile
+        self.state = state
+        self.index = index
+        self.enricher = enricher
+
+    @classmethod
+    def from_profile(cls, profile: Profile, state: State, index: ClippingIndex) -> Processor:
+        return cls(profile, state, index, Enricher.from_profile(profile))
+
+    def run(self, limit: int = settings.QUEUE_BATCH) -> ProcessReport:
+        report = ProcessReport()
+        for item in self.state.claim(limit, settings.QUEUE_MAX_ATTEMPTS):
+            page = item.page
+            try:
+                article = extract(page)
+                enrichment = self.enricher.enrich(article)
+                fingerprint = simhash(article.text or article.title)
+                when = article.published or page.fetched_at
+                candidates = [c for c in self.index.fingerprints(self.profile.id, when - CLUSTER_WINDOW)
+                              if c[0] != article.id]
+                cluster_id = assign_cluster(article.id, fingerprint, candidates, CLUSTER_MAX_DISTANCE)
+                clipping = Clipping(article=article, enrichment=enrichment, municipality=self.profile.id,
+                                    cluster_id=cluster_id, fingerprint=fingerprint, indexed_at=utcnow())
+                report.new += self.index.upsert([clipping])
+                self.state.done(page.id)
+            except ExtractionError as exc:
+                # Nothing usable on the page: retrying will not help; keep the raw page and the reason.
+                self.state.failed(page.id, f"{page.url}: {exc}", retry=False)
+                report.failed += 1
+                report.errors.append(f"{page.url}: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad page must not stop the batch
+                log.exception("processing %s failed", page.url)
+                retry = item.attempts < settings.QUEUE_MAX_ATTEMPTS
+                self.state.failed(page.id, f"{type(exc).__name__}: {exc}", retry=retry)
+                report.failed += 1
+                report.errors.append(f"{page.url}: {type(exc).__name__}: {exc}")
+                continue
+            report.indexed += 1
+            report.relevant += int(enrichment.relevant)
+            report.clippings.append(clipping)
+        return report
+
+    def run_all(self) -> ProcessReport:
+        """Drain the queue (batch after batch) and return the combined report."""
+        total = ProcessReport()
+        while True:
+            batch = self.run()
+            total.indexed += batch.indexed
+            total.new += batch.new
+            total.relevant += batch.relevant
+            total.failed += batch.failed
+            total.errors += batch.errors
+            total.clippings += batch.clippings
+            if batch.indexed + batch.failed == 0:
+                return total
