@@ -124,6 +124,22 @@ class NewsArticle:
         """The full text (lead and body) as the author wrote it; a paywalled page serves only the lead."""
         return "\n\n".join(([self.lead] if self.lead else []) + list(self.body))
 
+    @property
+    def visible_text(self) -> str:
+        """What the page shows a reader without a subscription; the expect block describes this text."""
+        return (self.lead or "") if self.paywalled else self.text
+
+    def to_eval_item(self) -> dict[str, Any]:
+        """The article as an enrichment-contract input line with its ground truth under `gold`."""
+        e = self.expect
+        return {
+            "id": self.key, "url": self.url, "outlet": self.outlet, "published": self.published.isoformat(),
+            "lang": self.lang, "title": self.title, "text": self.visible_text,
+            "gold": {"lang": self.lang, "relevant": e.relevant, "officials": list(e.officials),
+                     "bodies": list(e.bodies), "sentiment": e.sentiment, "critical": e.critical,
+                     "misleading": e.misleading, "trap": e.trap, "note": e.note},
+        }
+
 
 def article_path(outlet: str, slug: str, published: datetime, location: str = "dated") -> str:
     if location == "interne":

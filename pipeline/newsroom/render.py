@@ -7,7 +7,7 @@ the page as text; JSON-LD goes through `tojson`, which also escapes `<`, `>` and
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
@@ -84,7 +84,7 @@ def rfc822(dt: datetime, outlet: Outlet) -> str:
 
 
 def http_date(dt: datetime) -> str:
-    return format_datetime(dt.astimezone(ZoneInfo("UTC")), usegmt=True)
+    return format_datetime(dt.astimezone(UTC), usegmt=True)
 
 
 def human_date(dt: datetime, outlet: Outlet) -> str:

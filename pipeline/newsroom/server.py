@@ -68,31 +68,31 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         newsroom = self.server.newsroom
         try:
-            response = newsroom.site().respond(self.path)
+            status, headers, body = self._prepare(newsroom.site().respond(self.path))
         except Exception as exc:  # noqa: BLE001 - a bug in a page must be a 500, not a dropped connection
-            response = Response(500, f"500 Internal Server Error: {exc!r}\n".encode())
-        status = response.status
-        headers: list[tuple[str, str]] = list(response.headers)
-        body = response.body
-        if response.cacheable:
-            etag = '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'
-            headers.append(("ETag", etag))
-            if response.last_modified is not None:
-                headers.append(("Last-Modified", http_date(response.last_modified)))
-            if _not_modified(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"),
-                             etag, response.last_modified):
-                status, body = 304, b""
-            headers.append(("Cache-Control", "max-age=60"))
+            status, headers, body = 500, [("Content-Type", "text/plain; charset=utf-8")], f"{exc!r}\n".encode()
         newsroom._log(RequestRecord(self.command, self.path, status))
         self.send_response(status)
-        if status != 304:
-            headers.append(("Content-Type", response.content_type))
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head and body:
             self.wfile.write(body)
+
+    def _prepare(self, response: Response) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Status, headers and body for a response, answering conditional requests with 304."""
+        headers = list(response.headers)
+        if not response.cacheable:
+            return response.status, headers + [("Content-Type", response.content_type)], response.body
+        etag = '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'
+        headers += [("ETag", etag), ("Cache-Control", "max-age=60")]
+        if response.last_modified is not None:
+            headers.append(("Last-Modified", http_date(response.last_modified)))
+        if _not_modified(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), etag,
+                         response.last_modified):
+            return 304, headers, b""
+        return 200, headers + [("Content-Type", response.content_type)], response.body
 
 
 def _not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str,
