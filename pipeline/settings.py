@@ -24,7 +24,20 @@ FEED_INTERVAL_MINUTES = 15
 CRAWL_INTERVAL_MINUTES = 60
 CRAWL_TIMEOUT_S = 15 * 60  # a crawl subprocess that runs longer is stopped
 USER_AGENT = "presswatch/0.1 (+media monitoring for {operator}; {contact})"
+ROBOTS_TOKEN = "presswatch"  # the product token robots.txt groups are matched against
 FETCH_CONCURRENCY = 4
+HTTP_TOTAL_TIMEOUT_S = float(os.environ.get("PRESSWATCH_HTTP_TOTAL_TIMEOUT", "60"))  # whole response, trickle guard
+HTTP_MAX_REDIRECTS = 5
+ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 2.5: parse at least 500 KiB of robots.txt
+FEED_SUMMARY_MAX_CHARS = 4000  # a feed summary is kept as plain text up to this length
+SITE_CONCURRENCY = 2  # parallel requests to one site (host), by the page fetcher and by Scrapy
+FETCH_BATCH = 200  # discovered pages fetched per `fetch_pending` call
+CRAWL_START_DELAY_S = float(os.environ.get("PRESSWATCH_CRAWL_START_DELAY", "1.0"))  # Scrapy AutoThrottle's first
+# delay between requests to one site; it adapts to the site's latency from there
+CRAWL_MAX_DELAY_S = 30.0  # Scrapy AutoThrottle: never wait longer than this between requests to one site
+CRAWL_RETRY_TIMES = 2  # Scrapy: retries of a failed request (5xx, timeouts), on top of the first try
+CRAWL_MAX_PAGES = 5000  # Scrapy: a crawl stops after this many responses (a runaway site cannot fill the disk)
+CRAWL_LOG_LEVEL = os.environ.get("PRESSWATCH_CRAWL_LOG_LEVEL", "INFO")  # the crawl subprocess's stderr
 
 # --- processing --------------------------------------------------------------------------------------------
 QUEUE_BATCH = 50  # raw pages enriched per batch
