@@ -197,6 +197,14 @@ class State:
         self.execute("UPDATE discoveries SET fetch_attempts = fetch_attempts + 1, fetch_error = ? WHERE url = ?",
                      (error, url))
 
+    # A fetch that cannot succeed by trying again (robots.txt disallows it, 404/410, too large, not http):
+    # parked with its error so `unfetched` never offers it again, whatever max_attempts the caller uses.
+    ABANDONED_ATTEMPTS = 1 << 30
+
+    def fetch_abandoned(self, url: str, error: str) -> None:
+        self.execute("UPDATE discoveries SET fetch_attempts = ?, fetch_error = ? WHERE url = ?",
+                     (self.ABANDONED_ATTEMPTS, error, url))
+
     def is_known(self, url: str) -> bool:
         return bool(self.execute("SELECT 1 FROM discoveries WHERE url = ?", (url,)))
 
@@ -322,6 +330,11 @@ class State:
 
     def alert_failed(self, key: str, error: str) -> None:
         self.execute("UPDATE alerts SET attempts=attempts+1, error=? WHERE key=?", (error[:2000], key))
+
+    def alert_deferred(self, key: str, error: str) -> None:
+        """Record why a pending alert could not go out without counting an attempt: the server was unreachable,
+        which says nothing about the alert, so an outage of any length must not use up its attempts (digest)."""
+        self.execute("UPDATE alerts SET error=? WHERE key=? AND state='pending'", (error[:2000], key))
 
     def alert_counts(self, municipality: str | None = None) -> dict[str, int]:
         where, args = ("WHERE municipality=?", (municipality,)) if municipality else ("", ())
