@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from presswatch import __version__
+from presswatch.index.query import QueryError
 from presswatch.messages import Messages, detect_language
 from presswatch.profile import Profile, ProfileError, load_profile, resolve_profile_path
 
@@ -201,6 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args, say))
+    except QueryError as exc:
+        print(say("error", error=exc.reason), file=sys.stderr)
+        print(exc.pointer(), file=sys.stderr)
+        return 2
     except ProfileError as exc:
         print(say("profile_invalid"), file=sys.stderr)
         print(str(exc), file=sys.stderr)

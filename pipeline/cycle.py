@@ -11,16 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from presswatch.crawlers.crawl import run_crawl
+from presswatch.crawlers.crawl import CrawlReport, run_crawl
 from presswatch.crawlers.feeds import FeedPoller
 from presswatch.crawlers.fetch import PageFetcher
 from presswatch.digest.alerts import Alerter
-from presswatch.digest.briefing import send_briefing
+from presswatch.digest.briefing import BriefingReport, send_briefing
 from presswatch.index import open_index
 from presswatch.index.base import ClippingIndex
-from presswatch.process import ProcessReport, Processor
+from presswatch.process import Processor, ProcessReport
 from presswatch.profile import Profile
 from presswatch.state import State, utcnow
 
@@ -32,7 +31,7 @@ class CycleReport:
     feeds_ok: int = 0
     feeds_failed: int = 0
     discovered: int = 0
-    crawls: list[Any] = field(default_factory=list)
+    crawls: list[CrawlReport] = field(default_factory=list)
     fetched: int = 0
     fetch_failed: int = 0
     process: ProcessReport = field(default_factory=ProcessReport)
@@ -96,7 +95,7 @@ class Pipeline:
         report.errors += delivered.errors
 
     def send_briefing(self, day: date | None = None, now: datetime | None = None,
-                      out_dir: Path | None = None) -> Any:
+                      out_dir: Path | None = None) -> BriefingReport:
         now = now or utcnow()
         day = day or now.astimezone(self.profile.tz).date()
         return send_briefing(self.profile, self.index, self.state, day, now, out_dir)

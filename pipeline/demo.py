@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from presswatch.cycle import CycleReport, Pipeline
+from presswatch.digest.briefing import BriefingReport
 from presswatch.digest.smtpd import LoopbackSmtp
 from presswatch.messages import Messages
 from presswatch.newsroom.server import Newsroom
@@ -49,7 +50,7 @@ class DemoResult:
     db_path: Path
     profile: Profile
     cycle: CycleReport
-    briefing: object
+    briefing: BriefingReport
     messages: int
 
 
@@ -60,8 +61,9 @@ def run_demo(out_dir: Path, profile_name: str = "demo", say: Messages | None = N
     source_path = resolve_profile_path(profile_name)
     text = source_path.read_text(encoding="utf-8")
     port = NEWSROOM_PORT if _port_free(NEWSROOM_PORT) else 0
-    with Newsroom() as newsroom, LoopbackSmtp(maildir=out_dir / "mail") as smtp:
-        base = newsroom.start(port=port) if not newsroom.base_url else newsroom.base_url
+    newsroom = Newsroom()
+    base = newsroom.start(port=port)
+    with newsroom, LoopbackSmtp(maildir=out_dir / "mail") as smtp:
         print(say("demo_newsroom", url=base, outlets=len(newsroom.outlets), articles=len(newsroom.articles)))
         print(say("demo_smtp", port=smtp.port, dir=out_dir / "mail"))
         profile_path = out_dir / "profile.yaml"
@@ -72,7 +74,7 @@ def run_demo(out_dir: Path, profile_name: str = "demo", say: Messages | None = N
         try:
             cycle = pipeline.run_once(on_step=lambda step, report: _print_step(say, step, report))
             briefing = pipeline.send_briefing(out_dir=out_dir)
-            _print_briefing(say, briefing)
+            print_briefing(say, briefing, len(profile.digest.recipients))
         finally:
             pipeline.close()
         messages = len(smtp.messages)
@@ -97,6 +99,12 @@ def _print_step(say: Messages, step: str, r: CycleReport) -> None:
         print(say("cycle_alerts", raised=r.alerts_raised, sent=r.alerts_sent, pending=r.alerts_pending))
 
 
-def _print_briefing(say: Messages, briefing: object) -> None:
-    for item in getattr(briefing, "files", []) or []:
+def print_briefing(say: Messages, report: BriefingReport, recipients: int) -> None:
+    for item in report.files:
         print(say("briefing_written", lang=item.language, html=item.html, text=item.text, eml=item.eml))
+    for language in report.sent:
+        print(say("briefing_sent", day=report.day.isoformat(), n=recipients) + f" ({language})")
+    for language in report.already_sent:
+        print(say("briefing_already", day=report.day.isoformat(), lang=language))
+    for language, error in report.failed:
+        print(say("error", error=f"{language}: {error}"))

@@ -47,7 +47,7 @@ def test_unknown_key_is_named_with_its_line() -> None:
     assert "municipality.timezone" in keys  # and the missing required key
     line = next(line for line, key, _ in problems if key == "municipality.timzone")
     assert line == _line_of(bad, "timzone:")
-    assert "town.yaml:%d" % line in str(ProfileError("town.yaml", tuple(problems)))
+    assert f"town.yaml:{line}" in str(ProfileError("town.yaml", tuple(problems)))
 
 
 def test_bad_time_zone() -> None:
