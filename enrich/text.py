@@ -45,20 +45,38 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
+class _FoldTable(dict[int, str]):
+    """A `str.translate` table that folds each character the first time it is met (then it is a dict lookup).
+    Characters that fold to more or fewer than one character (љ → lj, ß → ss, a combining accent → "") are
+    remembered in _UNEVEN, so that `fold_map` knows when offsets shift."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = "'" if ch in _APOSTROPHES else _fold_char(ch)
+        self[code] = folded
+        if len(folded) != 1:
+            _UNEVEN.add(ch)
+        return folded
+
+
+_UNEVEN: set[str] = set()
+_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lowercase, strip diacritics, transliterate Cyrillic. Apostrophe variants become a plain apostrophe."""
-    return "".join(_fold_char(c) if c not in _APOSTROPHES else "'" for c in text)
+    return text.translate(_TABLE)
 
 
 def fold_map(text: str) -> tuple[str, list[int]]:
     """`fold(text)` and, for each character of the result, the index of the original character."""
-    chars: list[str] = []
+    folded = text.translate(_TABLE)
+    if len(folded) == len(text) and _UNEVEN.isdisjoint(text):
+        return folded, list(range(len(text)))
     index: list[int] = []
     for i, c in enumerate(text):
-        f = "'" if c in _APOSTROPHES else _fold_char(c)
-        chars.append(f)
-        index.extend([i] * len(f))
-    return "".join(chars), index
+        index.extend([i] * len(_TABLE[ord(c)]))
+    return folded, index
 
 
 def words(text: str) -> list[tuple[str, int, int]]:
@@ -98,3 +116,71 @@ def stem(token: str, lang: str | None = None) -> str:
         if t.endswith(suffix) and len(t) - len(suffix) >= _MIN_STEM:
             return t[: -len(suffix)]
     return t
+
+
+# --- added for enrichment: transliteration variants and sentence spans ---------------------------------------
+
+# How Macedonian names and words are also written in Latin script without carons: digraphs in the English style
+# ("Peshevski", "kje", "gjubre"). `fold` gives the caron scheme (š→s), so a Cyrillic word has to be looked up in
+# both schemes; `translit_variants` returns the folded forms of both.
+_MK_DIGRAPHS = {"ш": "sh", "ч": "ch", "ж": "zh", "ќ": "kj", "ѓ": "gj", "џ": "dzh", "ѕ": "dz", "ц": "c"}
+
+
+def translit_variants(text: str) -> set[str]:
+    """Folded spellings of `text`: `fold(text)` and, when it has Cyrillic, the English-style digraph spelling."""
+    out = {fold(text)}
+    if any(c.lower() in _MK_DIGRAPHS for c in text):
+        out.add(fold("".join(_MK_DIGRAPHS.get(c.lower(), c) for c in text)))
+    return out
+
+
+# A sentence ends at . ! ? … (optionally followed by closing quotes or brackets) when the next word starts with a
+# capital letter or a digit, or an opening quote or dash comes before it; abbreviations and initials do not end one.
+_SENT_END = re.compile(r"[.!?…]+[\"'”“»’)\]]*\s+|\n\s*\n+|\n(?=\s*[-–•*]\s)")
+_OPENERS = "\"'„“‚‘«(–-—[*•"
+_ABBREV = frozenset(
+    "mil mld mln tis tūkst tukst proc str ul nám nam tel č c sv mr mrs ms dr st ing mgr bc doc prof judr mudr "
+    "phdr rndr p pp napr tzv resp t j tj vs cca min max hod mesto m d g r kr k etc no nos jr sr co inc ltd "
+    "gen plk kpt ул бр г гр д м св".split()
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text` (a light rule-based splitter; paragraphs always split)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    n = len(text)
+    for m in _SENT_END.finditer(text):
+        end = m.end()
+        if end >= n:
+            break
+        punct = m.group()
+        if punct.strip() and punct.lstrip()[0] in ".!?…":
+            nxt = end
+            while nxt < n and text[nxt] in _OPENERS:
+                nxt += 1
+            if nxt >= n or not (text[nxt].isupper() or text[nxt].isdigit()):
+                continue
+            if punct[0] == ".":
+                j = m.start()
+                i = j
+                while i > start and (text[i - 1].isalnum()):
+                    i -= 1
+                word = text[i:j]
+                if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREV:
+                    continue
+        seg_end = m.start() + len(punct.rstrip())
+        if seg_end > start and text[start:seg_end].strip():
+            spans.append(_trim(text, start, seg_end))
+        start = end
+    if start < n and text[start:].strip():
+        spans.append(_trim(text, start, n))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
