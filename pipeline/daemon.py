@@ -51,20 +51,31 @@ def build_scheduler(pipeline: Pipeline, now: datetime | None = None) -> Backgrou
             log.warning("%s: %s", step, error)
 
     def collect() -> None:
-        # Fetch what the feeds found, enrich it, and alert right after the batch (alerts within minutes).
+        # Fetch what the feeds and crawls found, enrich it, and alert right after the batch.
         for step in ("fetch_pages", "process_queue", "deliver_alerts"):
             job(step)
 
+    def collect_soon() -> None:
+        # New discoveries are processed at once rather than at the next interval (alerts within minutes).
+        scheduler.modify_job("collect", next_run_time=utcnow())
+
+    def poll() -> None:
+        job("poll_feeds")
+        collect_soon()
+
+    def crawl() -> None:
+        job("crawl_sites")
+        collect_soon()
+
     feed_minutes = min([f.interval_minutes for f in profile.sources.feeds + profile.sources.releases]
                        or [settings.FEED_INTERVAL_MINUTES])
-    scheduler.add_job(job, IntervalTrigger(minutes=feed_minutes), args=["poll_feeds"], id="poll_feeds",
-                      next_run_time=start)
-    if profile.sources.sites:
-        crawl_minutes = min(s.interval_minutes for s in profile.sources.sites)
-        scheduler.add_job(job, IntervalTrigger(minutes=crawl_minutes), args=["crawl_sites"], id="crawl_sites",
-                          executor="crawl", next_run_time=start)
     scheduler.add_job(collect, IntervalTrigger(seconds=settings.PROCESS_INTERVAL_S), id="collect",
                       next_run_time=start)
+    scheduler.add_job(poll, IntervalTrigger(minutes=feed_minutes), id="poll_feeds", next_run_time=start)
+    if profile.sources.sites:
+        crawl_minutes = min(s.interval_minutes for s in profile.sources.sites)
+        scheduler.add_job(crawl, IntervalTrigger(minutes=crawl_minutes), id="crawl_sites", executor="crawl",
+                          next_run_time=start)
     hour, minute = (int(x) for x in profile.digest.send_at.split(":"))
     scheduler.add_job(pipeline.send_briefing, CronTrigger(hour=hour, minute=minute, timezone=profile.tz),
                       id="briefing")

@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 # Copies of a story published further apart than this are separate stories, even if their texts are alike.
 CLUSTER_WINDOW = timedelta(days=7)
-# Hamming distance between 64-bit simhashes under which two texts are one story (lightly edited wire copies).
-CLUSTER_MAX_DISTANCE = 12
 
 
 @dataclass(slots=True)
@@ -62,7 +60,7 @@ class Processor:
                 when = article.published or page.fetched_at
                 candidates = [c for c in self.index.fingerprints(self.profile.id, when - CLUSTER_WINDOW)
                               if c[0] != article.id]
-                cluster_id = assign_cluster(article.id, fingerprint, candidates, CLUSTER_MAX_DISTANCE)
+                cluster_id = assign_cluster(article.id, fingerprint, candidates)
                 clipping = Clipping(article=article, enrichment=enrichment, municipality=self.profile.id,
                                     cluster_id=cluster_id, fingerprint=fingerprint, indexed_at=utcnow())
                 report.new += self.index.upsert([clipping])
