@@ -10,7 +10,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from presswatch import __version__
@@ -150,6 +150,26 @@ def cmd_status(args: argparse.Namespace, say: Messages) -> int:
     return 0
 
 
+def cmd_digest_preview(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.demo import print_briefing
+    from presswatch.digest.briefing import preview
+    from presswatch.index import open_index
+    from presswatch.state import State, utcnow
+
+    profile = _profile(args)
+    state = State(profile.db_path())
+    index = open_index(profile)
+    try:
+        now = utcnow()
+        day = args.date or now.astimezone(profile.tz).date()
+        report = preview(profile, index, state, day, now, Path(args.out))
+    finally:
+        index.close()
+        state.close()
+    print_briefing(say, report, 0)
+    return 0
+
+
 def cmd_newsroom(args: argparse.Namespace, say: Messages) -> int:
     from presswatch.newsroom.server import main as newsroom_main
 
@@ -190,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("status", cmd_status, "what the store holds")
     p.add_argument("--json", action="store_true")
+    digest = sub.add_parser("digest", help="the morning briefing").add_subparsers(dest="digest_command",
+                                                                                  required=True)
+    p = digest.add_parser("preview", help="write the briefing for a day as HTML, text and .eml; send nothing")
+    p.add_argument("--profile", default="demo", help="profile file or name in config/ (default: demo)")
+    p.add_argument("--date", type=date.fromisoformat, help="the morning the briefing is for (default: today)")
+    p.add_argument("--out", default="briefing-preview", help="folder for the files")
+    p.set_defaults(handler=cmd_digest_preview)
     p = add("newsroom", cmd_newsroom, "serve the local newsroom until Ctrl-C", profile=False)
     p.add_argument("--port", type=int, default=8765)
     return parser

@@ -2,9 +2,9 @@
 server that keeps every message, so a newcomer sees each stage work without any outside service.
 
 The demo profile (config/demo.yaml) points at the newsroom's usual address, http://127.0.0.1:8765. The demo
-serves the newsroom there when the port is free (so a second run sees the same URLs and therefore the same
-clippings: re-running duplicates nothing) and on another free port otherwise; either way it writes the effective
-profile it used into the output folder, and the crawl subprocesses read that file.
+serves the newsroom on the first free port from 8765 up (so a second run sees the same URLs and therefore the
+same clippings: re-running duplicates nothing) and writes the effective profile it used into the output folder;
+the crawl subprocesses read that file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from presswatch.newsroom.server import Newsroom
 from presswatch.profile import Profile, parse_profile, resolve_profile_path
 
 NEWSROOM_BASE = "http://127.0.0.1:8765"
-NEWSROOM_PORT = 8765
+# The first free port of this range serves the newsroom. Clipping ids hash canonical URLs, which contain the
+# port, so a rerun must land on the same port to update the same clippings: a fixed order of candidates does
+# that even when something else holds 8765 (another demo, `presswatch newsroom`).
+NEWSROOM_PORTS = range(8765, 8800)
 
 
 def _port_free(port: int) -> bool:
@@ -60,7 +63,7 @@ def run_demo(out_dir: Path, profile_name: str = "demo", say: Messages | None = N
     out_dir.mkdir(parents=True, exist_ok=True)
     source_path = resolve_profile_path(profile_name)
     text = source_path.read_text(encoding="utf-8")
-    port = NEWSROOM_PORT if _port_free(NEWSROOM_PORT) else 0
+    port = next((p for p in NEWSROOM_PORTS if _port_free(p)), 0)
     newsroom = Newsroom()
     base = newsroom.start(port=port)
     with newsroom, LoopbackSmtp(maildir=out_dir / "mail") as smtp:

@@ -60,7 +60,7 @@ def format_status(status: dict[str, Any], say: Messages) -> str:
         elif s["consecutive_failures"]:
             health = say("source_failing", n=s["consecutive_failures"], error=(s["last_error"] or "")[:80])
         else:
-            health = say("source_ok") + (f" ({s['last_error'][:80]})" if s["last_error"] else "")
+            health = say("source_ok") + (f" — {s['last_error'][:100]}" if s["last_error"] else "")
         poll = (s["last_poll"] or "-")[:19].replace("T", " ")
         lines.append(say("status_source_line", id=s["id"], kind=s["kind"], poll=poll, health=health))
     return "\n".join(lines)

@@ -100,3 +100,23 @@ def test_search_finds_inflected_and_undiacritic_forms(demo: dict[str, Any]) -> N
     critical = json.loads(cli(env, "search", "--critical", "--json"))["hits"]
     assert critical and all(h["clipping"]["critical"] for h in critical)
     assert "Stará Hôrka" in cli(env, "status") or "Stará Hôrka" in cli(env, "--ui-lang", "sk", "status")
+
+
+def test_digest_preview_writes_files_and_sends_nothing(demo: dict[str, Any]) -> None:
+    out = demo["tmp"] / "preview"
+    before = json.loads(cli(demo["env"], "status", "--json"))["briefings"]
+    cli(demo["env"], "digest", "preview", "--out", str(out))
+    assert {p.suffix for p in out.iterdir()} == {".html", ".txt", ".eml"}
+    assert json.loads(cli(demo["env"], "status", "--json"))["briefings"] == before
+
+
+def test_bad_input_gets_a_clear_error(demo: dict[str, Any], tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "presswatch.cli", "search", 'a"b OR ('], env=demo["env"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2 and "quote" in proc.stderr and "Traceback" not in proc.stderr
+    bad = tmp_path / "town.yaml"
+    bad.write_text((REPO / "config/demo.yaml").read_text(encoding="utf-8").replace("timezone:", "timzone:"))
+    proc = subprocess.run([sys.executable, "-m", "presswatch.cli", "status", "--profile", str(bad)],
+                          env=demo["env"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2 and f"{bad}:" in proc.stderr and "municipality.timzone" in proc.stderr
+    assert "Traceback" not in proc.stderr
