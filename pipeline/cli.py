@@ -237,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(say("profile_invalid"), file=sys.stderr)
         print(str(exc), file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        return 0
     except (OSError, sqlite3.Error) as exc:
         print(say("error", error=exc), file=sys.stderr)
         return 1

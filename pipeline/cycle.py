@@ -31,6 +31,7 @@ class CycleReport:
     feeds_ok: int = 0
     feeds_failed: int = 0
     discovered: int = 0
+    warnings: list[str] = field(default_factory=list)
     crawls: list[CrawlReport] = field(default_factory=list)
     fetched: int = 0
     fetch_failed: int = 0
@@ -68,6 +69,8 @@ class Pipeline:
                 report.feeds_failed += 1
                 report.errors.append(f"{poll.source}: {poll.error}")
             report.discovered += poll.new
+            if poll.warning:
+                report.warnings.append(f"{poll.source}: {poll.warning}")
 
     def crawl_sites(self, report: CycleReport) -> None:
         for site in self.profile.sources.sites:

@@ -89,6 +89,10 @@ def run_demo(out_dir: Path, profile_name: str = "demo", say: Messages | None = N
 def _print_step(say: Messages, step: str, r: CycleReport) -> None:
     if step == "poll_feeds":
         print(say("cycle_feeds", ok=r.feeds_ok, failed=r.feeds_failed, new=r.discovered))
+        for warning in r.warnings:
+            print("  " + say("cycle_warning", warning=warning[:160]))
+        for error in r.errors:
+            print("  " + say("error", error=error[:160]))
     elif step == "crawl_sites":
         for crawl in r.crawls:
             error = f" — {crawl.error}" if crawl.error else ""
@@ -98,6 +102,8 @@ def _print_step(say: Messages, step: str, r: CycleReport) -> None:
     elif step == "process_queue":
         p = r.process
         print(say("cycle_process", indexed=p.indexed, new=p.new, relevant=p.relevant, failed=p.failed))
+        if p.indexed:
+            print("  " + say("cycle_traps", joined=p.joined, paywalled=p.paywalled))
     elif step == "deliver_alerts":
         print(say("cycle_alerts", raised=r.alerts_raised, sent=r.alerts_sent, pending=r.alerts_pending))
 

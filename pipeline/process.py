@@ -32,8 +32,20 @@ class ProcessReport:
     new: int = 0
     relevant: int = 0
     failed: int = 0
+    paywalled: int = 0  # teasers kept with their headline and lead
+    joined: int = 0  # copies that joined an existing story cluster (syndication)
     errors: list[str] = field(default_factory=list)
     clippings: list[Clipping] = field(default_factory=list)
+
+    def add(self, other: ProcessReport) -> None:
+        self.indexed += other.indexed
+        self.new += other.new
+        self.relevant += other.relevant
+        self.failed += other.failed
+        self.paywalled += other.paywalled
+        self.joined += other.joined
+        self.errors += other.errors
+        self.clippings += other.clippings
 
 
 class Processor:
@@ -80,6 +92,8 @@ class Processor:
                 continue
             report.indexed += 1
             report.relevant += int(enrichment.relevant)
+            report.paywalled += int(article.paywalled)
+            report.joined += int(cluster_id != article.id)
             report.clippings.append(clipping)
         return report
 
@@ -88,11 +102,6 @@ class Processor:
         total = ProcessReport()
         while True:
             batch = self.run()
-            total.indexed += batch.indexed
-            total.new += batch.new
-            total.relevant += batch.relevant
-            total.failed += batch.failed
-            total.errors += batch.errors
-            total.clippings += batch.clippings
+            total.add(batch)
             if batch.indexed + batch.failed == 0:
                 return total
