@@ -50,22 +50,23 @@ def build_scheduler(pipeline: Pipeline, now: datetime | None = None) -> Backgrou
         for error in report.errors:
             log.warning("%s: %s", step, error)
 
-    def collect() -> None:
-        # Fetch what the feeds and crawls found, enrich it, and alert right after the batch.
-        for step in ("fetch_pages", "process_queue", "deliver_alerts"):
-            job(step)
+    collecting = threading.Lock()
 
-    def collect_soon() -> None:
-        # New discoveries are processed at once rather than at the next interval (alerts within minutes).
-        scheduler.modify_job("collect", next_run_time=utcnow())
+    def collect() -> None:
+        # Fetch what the feeds and crawls found, enrich it, and alert right after the batch. Polls and crawls
+        # call this as soon as they finish (alerts within minutes, not at the next interval); the lock keeps two
+        # threads from processing at once.
+        with collecting:
+            for step in ("fetch_pages", "process_queue", "deliver_alerts"):
+                job(step)
 
     def poll() -> None:
         job("poll_feeds")
-        collect_soon()
+        collect()
 
     def crawl() -> None:
         job("crawl_sites")
-        collect_soon()
+        collect()
 
     feed_minutes = min([f.interval_minutes for f in profile.sources.feeds + profile.sources.releases]
                        or [settings.FEED_INTERVAL_MINUTES])
