@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from presswatch import settings
-from presswatch.profile import Profile, ProfileError, SiteSource, parse_profile, resolve_profile_path
+from presswatch.profile import Profile, ProfileError, SiteSource, parse_profile, read_profile_text
 from presswatch.state import State
 
 log = logging.getLogger(__name__)
@@ -86,13 +86,7 @@ def parse_rebase(spec: str) -> tuple[str, str]:
 
 def load_profile_rebased(path: str | Path, rebase: Sequence[tuple[str, str]] = ()) -> Profile:
     """Load a profile, replacing each OLD base URL with NEW in its text first (errors still name the file)."""
-    p = resolve_profile_path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(str(path), ((None, "", "no such profile file"),)) from None
-    except UnicodeDecodeError as exc:
-        raise ProfileError(str(p), ((None, "", f"not UTF-8 text ({exc.reason})"),)) from None
+    p, text = read_profile_text(path)
     for old, new in rebase:
         text = text.replace(old, new)
     return parse_profile(text, str(p))

@@ -19,7 +19,7 @@ from presswatch.digest.briefing import BriefingReport
 from presswatch.digest.smtpd import LoopbackSmtp
 from presswatch.messages import Messages
 from presswatch.newsroom.server import Newsroom
-from presswatch.profile import Profile, parse_profile, resolve_profile_path
+from presswatch.profile import Profile, parse_profile, read_profile_text
 
 NEWSROOM_BASE = "http://127.0.0.1:8765"
 # The first free port of this range serves the newsroom. Clipping ids hash canonical URLs, which contain the
@@ -61,8 +61,7 @@ def run_demo(out_dir: Path, profile_name: str = "demo", say: Messages | None = N
              db_path: Path | None = None) -> DemoResult:
     say = say or Messages("en")
     out_dir.mkdir(parents=True, exist_ok=True)
-    source_path = resolve_profile_path(profile_name)
-    text = source_path.read_text(encoding="utf-8")
+    _, text = read_profile_text(profile_name)
     port = next((p for p in NEWSROOM_PORTS if _port_free(p)), 0)
     newsroom = Newsroom()
     base = newsroom.start(port=port)

@@ -285,15 +285,20 @@ def parse_profile(text: str, path: str = "<profile>") -> Profile:
         raise ProfileError(path, tuple(problems)) from None
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Load and validate a profile file; a bare name (e.g. `demo`) is looked up in the shipped config/ folder."""
+def read_profile_text(path: str | Path) -> tuple[Path, str]:
+    """The resolved path of a profile and its text; a missing or non-UTF-8 file is a ProfileError."""
     p = resolve_profile_path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p, p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProfileError(str(path), ((None, "", "no such profile file"),)) from None
     except UnicodeDecodeError as exc:
         raise ProfileError(str(p), ((None, "", f"not UTF-8 text ({exc.reason})"),)) from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Load and validate a profile file; a bare name (e.g. `demo`) is looked up in the shipped config/ folder."""
+    p, text = read_profile_text(path)
     return parse_profile(text, str(p))
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from presswatch.digest.smtpd import LoopbackSmtp
+from presswatch.index.sqlite import SqliteIndex
+from presswatch.state import State
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -16,3 +21,19 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: the shared real-world data sits beside the checkout only in CI")
     return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[State, SqliteIndex]]:
+    """A real State and SqliteIndex sharing one store file, as the pipeline has them."""
+    state = State(tmp_path / "presswatch.db")
+    index = SqliteIndex(tmp_path / "presswatch.db")
+    yield state, index
+    index.close()
+    state.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[LoopbackSmtp]:
+    with LoopbackSmtp() as server:
+        yield server

@@ -37,21 +37,6 @@ DAYTIME = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)  # 10:30 in Bratislava
 PRESS = "tlacove@stara-horka.example"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[State, SqliteIndex]]:
-    state = State(tmp_path / "presswatch.db")
-    index = SqliteIndex(tmp_path / "presswatch.db")
-    yield state, index
-    index.close()
-    state.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[LoopbackSmtp]:
-    with LoopbackSmtp() as server:
-        yield server
-
-
 def _alerter(store: tuple[State, SqliteIndex], port: int, **changes: Any) -> Alerter:
     state, index = store
     return Alerter.from_profile(demo_profile(port, **changes), state, index)

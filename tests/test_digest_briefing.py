@@ -4,7 +4,6 @@ an aiosmtpd server on 127.0.0.1, messages parsed back with the `email` library."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -34,21 +33,6 @@ from tests.test_digest_support import (
     park_xss,
     text_part,
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[State, SqliteIndex]]:
-    state = State(tmp_path / "presswatch.db")
-    index = SqliteIndex(tmp_path / "presswatch.db")
-    yield state, index
-    index.close()
-    state.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[LoopbackSmtp]:
-    with LoopbackSmtp() as server:
-        yield server
 
 
 @pytest.fixture

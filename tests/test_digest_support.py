@@ -104,3 +104,4 @@ def html_part(msg: EmailMessage) -> str:
     part = msg.get_body(("html",))
     assert part is not None
     return str(part.get_content()).replace("\r\n", "\n")
+
