@@ -3,6 +3,8 @@
 Public API (import from the modules; this package stays import-light because `index/` uses `enrich.text`):
 
     extract.extract(page: RawPage) -> Article            raises extract.ExtractionError when nothing is usable
+    extract.extract_page(page) -> Extracted              the same, body and lead apart, date source, paywall reason
+    extraction_eval.evaluate_extraction(data_dir) -> {corpus: CorpusReport}   (presswatch eval extraction)
     enricher.Enricher.from_profile(profile) -> Enricher
         .enrich(article: Article) -> Enrichment          the stage's one entry method
         .enrich_item(item: dict) -> dict                 the JSONL contract (DESIGN.md)

@@ -91,6 +91,11 @@ def _months() -> dict[str, int]:
     return out
 
 
+def month_number(folded_word: str) -> int | None:
+    """1..12 for a month name in any of our languages and cases (folded: lower case, no diacritics), else None."""
+    return _months().get(folded_word)
+
+
 def month_words() -> frozenset[str]:
     return frozenset(_months())
 
