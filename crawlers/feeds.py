@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -23,10 +23,12 @@ from lxml import etree, html
 
 from presswatch import settings
 from presswatch.crawlers.canonical import canonical_url
+from presswatch.crawlers.charset import better_encoding
+from presswatch.crawlers.health import next_interval
 from presswatch.crawlers.http import FetchResult, HttpClient
 from presswatch.profile import FeedSource, Profile
 from presswatch.records import Discovery
-from presswatch.state import State, utcnow
+from presswatch.state import SourceHealth, State, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class FeedEntry:
     title: str | None
     published: datetime | None  # aware UTC
     summary: str | None  # plain text
+    updated: datetime | None = None  # the entry's `updated` (Atom) / modification date: a newer one means refetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         parsed = feedparser.parse(body, response_headers=response_headers)
     except Exception as exc:  # noqa: BLE001 - feedparser is meant not to raise; if it does, it is this feed's error
         return ParsedFeed((), error=f"{url}: feed parser crashed: {type(exc).__name__}: {exc}")
+    recoded = _recode(body, response_headers, parsed)
+    if recoded is not None:
+        parsed = recoded
     version = parsed.get("version") or None
     raw_entries = parsed.get("entries") or []
     ctype = response_headers.get("content-type", "no Content-Type")
@@ -155,18 +161,24 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
             # DeprecationWarning; the fallback is spelled out here instead.
             published=_utc(dict.get(raw, "published_parsed")) or _utc(dict.get(raw, "updated_parsed")),
             summary=_plain(raw.get("summary")),
+            updated=_utc(dict.get(raw, "updated_parsed")),
         ))
     notes: list[str] = []
+    if recoded is not None:
+        notes.append(f"declared encoding is wrong, read as {recoded.get('encoding')}")
     if parsed.get("bozo"):
         bozo = parsed.get("bozo_exception")
         # feedparser's "things nobody cares about" (a wrong declared charset, a text/plain Content-Type) leave a
         # well-formed feed: an empty one is simply empty. Real XML errors with nothing recovered are an error.
         benign = isinstance(bozo, feedparser.ThingsNobodyCaresAboutButMe)
-        if not raw_entries and not benign:
-            return ParsedFeed((), version=version, error=f"ill-formed feed at {url}, no entries recoverable"
-                                                         f" ({_describe_bozo(bozo)})")
+        if not entries and not benign:
+            # Nothing usable recovered (no entry, or none with a link): an error for the source's health, but
+            # what was recovered (the feed's title) is still given.
+            return ParsedFeed((), title=_feed_title(parsed), version=version,
+                              error=f"ill-formed feed at {url}, no entries recoverable ({_describe_bozo(bozo)})")
         if isinstance(bozo, feedparser.CharacterEncodingOverride):
-            notes.append(f"declared encoding is wrong, read as {parsed.get('encoding')}")
+            if recoded is None:
+                notes.append(f"declared encoding is wrong, read as {parsed.get('encoding')}")
         elif isinstance(bozo, feedparser.NonXMLContentType):
             notes.append(f"served as {ctype}, not an XML type" if "content-type" in response_headers
                          else "served without a Content-Type")
@@ -174,8 +186,28 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
             notes.append(f"ill-formed feed ({_describe_bozo(bozo)}); {len(entries)} entries recovered")
     if skipped:
         notes.append(f"{skipped} entries without a usable http(s) link skipped")
-    feed_title = _WS.sub(" ", (parsed.get("feed") or {}).get("title") or "").strip() or None
-    return ParsedFeed(tuple(entries), title=feed_title, version=version, warning="; ".join(notes) or None)
+    return ParsedFeed(tuple(entries), title=_feed_title(parsed), version=version, warning="; ".join(notes) or None)
+
+
+def _feed_title(parsed: Any) -> str | None:
+    return _WS.sub(" ", (parsed.get("feed") or {}).get("title") or "").strip() or None
+
+
+def _recode(body: bytes, response_headers: dict[str, str], parsed: Any) -> Any | None:
+    """feedparser again with the encoding crawlers/charset.py finds clearly better than the one feedparser used
+    (a wrong declaration it believed, or the windows-1252 it fell back to), or None to keep the first parse."""
+    encoding = better_encoding(body, parsed.get("encoding"))
+    if encoding is None:
+        return None
+    # An XML media type with a charset parameter outranks the XML declaration (RFC 3023, as feedparser does).
+    headers = {**response_headers, "content-type": f"application/xml; charset={encoding}"}
+    try:
+        again = feedparser.parse(body, response_headers=headers)
+    except Exception:  # noqa: BLE001 - keep the first reading
+        return None
+    if len(again.get("entries") or []) < len(parsed.get("entries") or []):
+        return None  # the new reading lost entries: not better
+    return again
 
 
 class FeedPoller:
@@ -195,7 +227,22 @@ class FeedPoller:
 
     def poll_all(self) -> list[PollReport]:
         """Every feed and release feed of the profile, a few at a time; reports in profile order."""
-        sources = [*self.profile.sources.feeds, *self.profile.sources.releases]
+        return self._poll_many([*self.profile.sources.feeds, *self.profile.sources.releases])
+
+    def poll_due(self, now: datetime | None = None) -> list[PollReport]:
+        """Only the feeds whose adaptive `next_poll_at` has come (never-polled feeds, and feeds whose URL changed
+        in the profile, are due at once). The daemon calls this every minute."""
+        now = now or utcnow()
+        known = {h.id: h for h in self.state.sources(self.profile.id)}
+        due = []
+        for source in [*self.profile.sources.feeds, *self.profile.sources.releases]:
+            health = known.get(source.id)
+            if health is None or health.next_poll_at is None or health.url != source.url \
+                    or health.next_poll_at <= now:
+                due.append(source)
+        return self._poll_many(due)
+
+    def _poll_many(self, sources: list[FeedSource]) -> list[PollReport]:
         if not sources:
             return []
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sources)),
@@ -207,16 +254,20 @@ class FeedPoller:
         start = time.monotonic()
         kind = "release" if source.id in self._releases else "feed"
         try:
-            return self._poll(source, kind, start)
+            before = self.state.source(source.id)
+            report = self._poll(source, kind, start)
+            self._schedule(source, report, before)
+            return report
         except Exception as exc:  # noqa: BLE001 - one broken feed (or a bug it triggers) must not stop the rest
             log.exception("polling %s failed", source.id)
             error = f"{source.url}: internal error while polling: {type(exc).__name__}: {exc}"
+            failed = PollReport(source.id, source.url, kind, ok=False, error=error, elapsed_s=time.monotonic() - start)
             try:
                 self.state.poll_failed(source.id, error)
+                self._schedule(source, failed, None)
             except Exception:  # noqa: BLE001 - the store itself is down; the report still says what happened
                 log.exception("could not record the failure of %s", source.id)
-            return PollReport(source.id, source.url, kind, ok=False, error=error,
-                              elapsed_s=time.monotonic() - start)
+            return failed
 
     def _poll(self, source: FeedSource, kind: str, start: float) -> PollReport:
         self.state.register_source(source.id, self.profile.id, kind, source.url)
@@ -243,16 +294,31 @@ class FeedPoller:
         if parsed.error is not None:
             self.state.poll_failed(source.id, parsed.error)
             return report(ok=False, error=parsed.error)
-        new = self.state.discover(self._discoveries(source, parsed))
+        discoveries = self._discoveries(source, parsed)
+        new = self.state.discover(discoveries)
+        self.state.revise(discoveries)  # an entry updated since its page was fetched is fetched again
         warning = _with_redirect_note(parsed.warning, result)
         self.state.poll_succeeded(source.id, new_items=len(new), etag=result.headers.get("etag"),
                                   last_modified=result.headers.get("last-modified"), warning=warning)
         return report(ok=True, entries=len(parsed.entries), new=len(new), warning=warning)
 
+    def _schedule(self, source: FeedSource, report: PollReport, before: SourceHealth | None) -> None:
+        """Set the source's next poll from this poll's outcome and its rate (crawlers/health.py)."""
+        after = self.state.source(source.id)
+        if after is None:
+            return
+        # After a failure streak the stored interval is a back-off, not a measure of how quiet the feed is.
+        previous = before.poll_interval_s if before is not None and before.consecutive_failures == 0 else None
+        interval = next_interval(source.interval_minutes, ok=report.ok, new_items=report.new,
+                                 failures=after.consecutive_failures, items_per_day=after.items_per_day,
+                                 previous_s=previous)
+        self.state.schedule(source.id, utcnow() + timedelta(seconds=interval), interval)
+
     def _discoveries(self, source: FeedSource, parsed: ParsedFeed) -> list[Discovery]:
         now = utcnow()
         return [Discovery(url=e.url, outlet=source.outlet, source=source.id, seen_at=now, feed_title=e.title,
-                          feed_published=e.published, feed_summary=e.summary) for e in parsed.entries]
+                          feed_published=e.published, feed_summary=e.summary, feed_updated=e.updated)
+                for e in parsed.entries]
 
 
 def _with_redirect_note(warning: str | None, result: FetchResult) -> str | None:
