@@ -3,7 +3,12 @@
 The same article reached from a feed (with `?utm_source=rss`), from a section page and from a sitemap must map to
 one string, or it is fetched, indexed and alerted on twice. The rules are deliberately conservative: only what is
 certainly noise goes (fragments, known tracking parameters, default ports, case of scheme and host); the path is
-kept as the site serves it, trailing slash included, because `/a` and `/a/` may be different pages.
+kept as the site serves it, trailing slash included, because `/a` and `/a/` may be different pages (they become one
+article when the site redirects one to the other or its `rel=canonical` says so: see crawlers/fetch.py).
+
+AMP and mobile copies are the same article by construction, so they map to the desktop URL: an `amp.`, `m.` or
+`mobile.` host prefix goes (when a registrable name remains), as do an `/amp/` path segment, a trailing `/amp`,
+`amp=1` and `outputType=amp`. `<link rel=amphtml>` pairs the two when a site spells AMP some other way.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ TRACKING_PARAMS = frozenset({
     "_hsenc", "_hsmi", "igshid", "_ga", "_gl", "oly_anon_id", "oly_enc_id", "vero_id", "mkt_tok",
 })
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+
+# AMP/mobile variants (Google's AMP URL conventions and the mobile-subdomain habit of news sites).
+MOBILE_HOST_PREFIXES = ("amp.", "m.", "mobile.")
+AMP_QUERY = {"amp": {"1", "true", ""}, "outputtype": {"amp"}}
+_AMP_SEGMENT = re.compile(r"/amp(?=/|$)", re.I)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"  # RFC 3986 pchar + "/": left alone; everything else is percent-encoded
@@ -58,6 +68,28 @@ def _remove_dot_segments(path: str) -> str:
     return cleaned
 
 
+def _desktop_host(host: str) -> str:
+    """`m.example.sk` -> `example.sk`; `m.sk` stays (nothing registrable would remain), IP literals stay."""
+    for prefix in MOBILE_HOST_PREFIXES:
+        if host.startswith(prefix) and host.count(".") >= 2 and not host.replace(".", "").isdigit():
+            return host[len(prefix):]
+    return host
+
+
+def _desktop_path(path: str) -> str:
+    """`/a/amp/` -> `/a/`, `/amp/a/` -> `/a/`, `/a/amp` -> `/a`."""
+    if "amp" not in path.lower():
+        return path
+    cleaned = _AMP_SEGMENT.sub("", path)
+    if path.endswith("/") and not cleaned.endswith("/"):
+        cleaned += "/"
+    return cleaned or "/"
+
+
+def _amp_param(name: str, value: str) -> bool:
+    return value.lower() in AMP_QUERY.get(name.lower(), ())
+
+
 def canonical_url(url: str, base: str | None = None) -> str:
     """The canonical form of an http(s) URL (resolved against `base` when relative).
 
@@ -75,18 +107,20 @@ def canonical_url(url: str, base: str | None = None) -> str:
         raise ValueError(f"URL without a host: {url!r}")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
+    else:
+        host = _desktop_host(host)
     try:
         port = parts.port
     except ValueError:
         raise ValueError(f"URL with an invalid port: {url!r}") from None
     netloc = host if port is None or port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
     path = _normalise_escapes(quote(parts.path, safe=_PATH_SAFE)) or "/"
-    path = _remove_dot_segments(path)
+    path = _desktop_path(_remove_dot_segments(path))
     # Latin-1 maps every byte to one character and back, so escapes in any charset (a windows-1250 "%9A")
     # survive the round trip unchanged; raw non-ASCII is first escaped as UTF-8, as browsers do.
     raw_query = quote(parts.query, safe=_QUERY_SAFE)
     pairs = [(k, v) for k, v in parse_qsl(raw_query, keep_blank_values=True, encoding="latin-1")
-             if not is_tracking_param(k)]
+             if not is_tracking_param(k) and not _amp_param(k, v)]
     query = urlencode(sorted(pairs), encoding="latin-1", safe=_QUERY_KEEP)
     return urlunsplit((scheme, netloc, path, query, ""))
 
@@ -102,14 +136,40 @@ def canonical_from_html(page: str | bytes, url: str) -> str | None:
 
     A canonical link to another site is ignored: syndicated copies point at the original, and the copy on this
     outlet is still a clipping of its own."""
+    return page_links(page, url).get("canonical")
+
+
+def aliases_from_html(page: str | bytes, url: str) -> set[str]:
+    """Other URLs of the article at `url` that the page itself names: its same-site `rel=canonical` and
+    `rel=amphtml` (canonicalised, `url` itself left out). Fetching one of them again would fetch the same article."""
+    return {u for u in page_links(page, url).values() if u != url}
+
+
+def page_aliases(url: str, final_url: str, body: bytes) -> set[str]:
+    """The other URLs of the article fetched as `url`: where its redirects ended (`/a` -> `/a/`) when that is on
+    the same site, and the same-site `rel=canonical`/`rel=amphtml` of the page."""
+    found = set(aliases_from_html(body, final_url))
+    try:
+        landed = canonical_url(final_url)
+    except ValueError:
+        landed = url
+    if same_site(landed, url):
+        found.add(landed)
+    found.discard(url)
+    return found
+
+
+def page_links(page: str | bytes, url: str) -> dict[str, str]:
+    """{"canonical": ..., "amphtml": ...}: the page's first same-site link of each kind, canonicalised."""
+    out: dict[str, str] = {}
     if not page:
-        return None
+        return out
     try:
         root = html.fromstring(page)
     except (etree.ParserError, ValueError):
-        return None
+        return out
     if root is None:
-        return None
+        return out
     base = url
     for el in root.iter("base"):
         href = el.get("href")
@@ -119,13 +179,17 @@ def canonical_from_html(page: str | bytes, url: str) -> str | None:
     for el in root.iter("link"):
         rels = (el.get("rel") or "").lower().split()
         href = (el.get("href") or "").strip()
-        if "canonical" in rels and href:
-            try:
-                found = canonical_url(href, base=base)
-            except ValueError:
-                return None
-            return found if same_site(found, url) else None
-    return None
+        for kind in ("canonical", "amphtml"):
+            if kind in rels and href and kind not in out:
+                out[kind] = ""  # the first link of a kind decides, even when it is unusable
+                try:
+                    found = canonical_url(href, base=base)
+                except ValueError:
+                    continue
+                if same_site(found, url):
+                    out[kind] = found
+    return {k: v for k, v in out.items() if v}
 
 
-__all__ = ["canonical_url", "canonical_from_html", "same_site", "is_tracking_param", "TRACKING_PARAMS"]
+__all__ = ["canonical_url", "canonical_from_html", "aliases_from_html", "page_aliases", "page_links", "same_site",
+           "is_tracking_param", "TRACKING_PARAMS"]

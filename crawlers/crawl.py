@@ -25,13 +25,15 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from presswatch import settings
 from presswatch.profile import Profile, ProfileError, SiteSource, parse_profile, read_profile_text
-from presswatch.state import State
+from presswatch.records import Discovery
+from presswatch.state import State, utcnow
 
 log = logging.getLogger(__name__)
 _STARTED = time.monotonic()  # in the child: the time limit counts from here, Scrapy's import included
@@ -48,6 +50,7 @@ class CrawlReport:
     pages_stored: int = 0  # new pages put in the queue
     duplicates: int = 0  # pages the queue had already
     known_skipped: int = 0  # article links not requested: already discovered (by a feed or an earlier crawl)
+    updated: int = 0  # already fetched, but a sitemap `lastmod` says they changed since: queued for a refetch
     requests: int = 0
     responses: int = 0
     robots_forbidden: int = 0
@@ -236,6 +239,10 @@ def crawl_here(profile: Profile, site: SiteSource, db_path: Path, max_seconds: f
     stats = crawler.stats.get_stats()
     spider = crawler.spider
     errors = tuple(getattr(spider, "errors", ()))
+    now = utcnow()
+    lastmod: dict[str, datetime] = dict(getattr(spider, "lastmod", {}))
+    updated = len(state.revise([Discovery(url=url, outlet=site.outlet, source=site.id, seen_at=now,
+                                          feed_updated=when) for url, when in sorted(lastmod.items())]))
     entry_ok = int(stats.get(news.ENTRY_OK, 0))
     finish = "time limit, downloads still in flight" if _forced else stats.get("finish_reason")
     error = None
@@ -246,6 +253,7 @@ def crawl_here(profile: Profile, site: SiteSource, db_path: Path, max_seconds: f
     report = CrawlReport(
         source=site.id, error=error, pages_stored=int(stats.get(pipelines.STORED, 0)),
         duplicates=int(stats.get(pipelines.DUPLICATE, 0)), known_skipped=int(stats.get(news.KNOWN_SKIPPED, 0)),
+        updated=updated,
         requests=int(stats.get("downloader/request_count", 0)),
         responses=int(stats.get("downloader/response_count", 0)),
         robots_forbidden=int(stats.get("robotstxt/forbidden", 0)), errors=errors,

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from presswatch import settings
+from presswatch.crawlers.canonical import page_aliases
 from presswatch.crawlers.http import FetchResult, HttpClient, is_fetchable
 from presswatch.profile import Profile
 from presswatch.records import Discovery, RawPage
@@ -191,6 +192,8 @@ class PageFetcher:
         result = self.http.fetch(d.url, max_bytes=settings.PAGE_MAX_BYTES, accept=PAGE_ACCEPT, guard=guard)
         if result.ok:
             self.state.enqueue(_raw_page(d, result))
+            # `/a` redirected to `/a/`, or the page names its canonical/AMP twin: those URLs are this article
+            self.state.mark_aliases(page_aliases(d.url, result.final_url, result.body), d.url, d.outlet, d.source)
             return _Outcome(d, stored=True)
         error = result.error or f"{d.url}: HTTP {result.status} without a body"
         permanent = result.refused or result.truncated or result.status in PERMANENT_STATUSES

@@ -15,6 +15,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from presswatch.crawlers.canonical import page_aliases
 from presswatch.records import RawPage
 from presswatch.state import State
 
@@ -44,9 +45,15 @@ class StatePipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawPage) or self.state is None:
             return item
-        stored = await maybe_deferred_to_future(deferToThread(self.state.enqueue, item))
+        stored = await maybe_deferred_to_future(deferToThread(self._store, self.state, item))
         self.stats.inc_value(STORED if stored else DUPLICATE)
         return item
+
+    @staticmethod
+    def _store(state: State, item: RawPage) -> bool:
+        stored = state.enqueue(item)
+        state.mark_aliases(page_aliases(item.url, item.final_url, item.body), item.url, item.outlet, item.source)
+        return stored
 
 
 __all__ = ["StatePipeline", "STORED", "DUPLICATE"]

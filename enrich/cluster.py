@@ -49,6 +49,22 @@ def simhash(text: str) -> int:
     return _signed(value)
 
 
+def content_hash(text: str, min_chars: int = 0, title: str = "") -> str | None:
+    """The identity of an exact copy: SHA-256 of the folded words of `text` (case, diacritics, punctuation and
+    spacing do not count, as a print version or a re-encoded page differs only there). A leading repeat of
+    `title` is left out: extraction keeps the page's <h1> in the text on some layouts and not on others. None for
+    a text shorter than `min_chars` characters: two teasers with the same lead are not the same article."""
+    if len(text.strip()) < max(min_chars, 1):
+        return None
+    words = WORD_RE.findall(fold(text))
+    heading = WORD_RE.findall(fold(title))
+    if heading and words[: len(heading)] == heading and len(words) > len(heading):
+        words = words[len(heading):]
+    if not words:
+        return None
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
 def hamming(a: int, b: int) -> int:
     """Number of differing bits between two fingerprints (signed or unsigned)."""
     return ((a ^ b) & _MASK).bit_count()

@@ -14,6 +14,11 @@ from datetime import datetime
 from presswatch.records import Clipping
 
 
+def first_publisher(copies: list[Clipping]) -> Clipping | None:
+    """The copy a story is credited to: the first of `ClippingIndex.cluster`'s order."""
+    return copies[0] if copies else None
+
+
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
     text: str = ""  # words; a word matches its inflected forms and its form without diacritics
@@ -75,6 +80,12 @@ class ClippingIndex(ABC):
     def fingerprints(self, municipality: str, since: datetime) -> list[tuple[str, str, int]]:
         """(clipping id, cluster id, 64-bit simhash) of the municipality's clippings published since `since`;
         story clustering (enrich/cluster.py) compares a new clipping against these."""
+
+    @abstractmethod
+    def cluster(self, cluster_id: str) -> list[Clipping]:
+        """Every clipping of a story cluster, earliest publication first (publication time, else fetch time, as
+        `search` filters; ties in indexing order). The first is the story's first publisher; the others are where
+        it was also published ("also in"). Empty for an unknown cluster."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -400,6 +400,13 @@ class SqliteIndex(ClippingIndex):
                           misleading=row["misleading"], clusters=row["clusters"], by_lang=by_lang,
                           newest=_from_ts(row["newest"]) if row["newest"] else None)
 
+    def cluster(self, cluster_id: str) -> list[Clipping]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT document FROM clip_clippings WHERE cluster_id = ? OR (cluster_id IS NULL AND id = ?)"
+                " ORDER BY published, doc", (cluster_id, cluster_id)).fetchall()
+        return [clipping_from_dict(json.loads(r["document"])) for r in rows]
+
     def fingerprints(self, municipality: str, since: datetime) -> list[tuple[str, str, int]]:
         with self._lock:
             rows = self._conn.execute(

@@ -33,6 +33,7 @@ class Discovery:
     feed_title: str | None = None
     feed_published: datetime | None = None
     feed_summary: str | None = None
+    feed_updated: datetime | None = None  # when the feed (entry `updated`) or sitemap (`lastmod`) says it changed
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ def collect_status(profile: Profile) -> dict[str, Any]:
                           "misleading": stats.misleading, "by_lang": stats.by_lang,
                           "newest": stats.newest.isoformat() if stats.newest else None},
             "clusters": stats.clusters,
+            "duplicates": state.duplicate_count(),  # exact copies recorded, not indexed (process.py)
             "alerts": state.alert_counts(profile.id),
             "briefings": state.briefing_counts(profile.id),
             "queue": state.queue_counts(),
@@ -49,6 +50,7 @@ def format_status(status: dict[str, Any], say: Messages) -> str:
         say("status_clippings", total=c["total"], relevant=c["relevant"], critical=c["critical"],
             misleading=c["misleading"]),
         say("status_clusters", n=status["clusters"]),
+        say("status_duplicates", n=status["duplicates"]),
         say("status_alerts", sent=status["alerts"]["sent"], pending=status["alerts"]["pending"]),
         say("status_briefings", n=status["briefings"]["sent"]),
         say("status_queue", **status["queue"]),

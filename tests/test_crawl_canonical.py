@@ -56,3 +56,35 @@ def test_canonical_from_html_same_site_only() -> None:
     assert canonical_from_html(b"<html><head></head></html>", "http://example.com/") is None
     assert canonical_from_html(b"", "http://example.com/") is None
     assert canonical_from_html(b"\x00\xff garbage", "http://example.com/") is None
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("https://m.example.sk/2026/11/clanok/", "https://example.sk/2026/11/clanok/"),
+    ("https://mobile.news.example.com/a", "https://news.example.com/a"),
+    ("https://amp.example.sk/amp/2026/11/clanok/", "https://example.sk/2026/11/clanok/"),
+    ("https://example.sk/2026/11/clanok/amp/", "https://example.sk/2026/11/clanok/"),
+    ("https://example.sk/2026/11/clanok/amp", "https://example.sk/2026/11/clanok"),
+    ("https://example.sk/clanok?amp=1&id=3", "https://example.sk/clanok?id=3"),
+    ("https://example.sk/clanok?amp", "https://example.sk/clanok"),
+    ("https://www.example.com/x?outputType=amp", "https://www.example.com/x"),
+    ("https://example.com/ampere/amplify-x", "https://example.com/ampere/amplify-x"),  # not an AMP segment
+    ("http://m.sk/a", "http://m.sk/a"),  # nothing registrable would remain
+    ("http://127.0.0.1:8765/a", "http://127.0.0.1:8765/a"),
+])
+def test_amp_and_mobile_variants_are_the_article(raw: str, expected: str) -> None:
+    assert canonical_url(raw) == expected
+    assert canonical_url(expected) == expected
+
+
+def test_page_names_its_canonical_and_amp_twins() -> None:
+    from presswatch.crawlers.canonical import aliases_from_html, page_aliases
+
+    page = (b'<html><head><link rel="canonical" href="/2026/11/clanok/">'
+            b'<link rel="amphtml" href="/amp-verzia/clanok?x=1"><link rel="amphtml" href="/ignored/"></head></html>')
+    assert aliases_from_html(page, "http://example.com/2026/11/clanok") == {
+        "http://example.com/2026/11/clanok/", "http://example.com/amp-verzia/clanok?x=1"}
+    other = b'<html><head><link rel="amphtml" href="https://cdn.ampproject.org/c/x"></head></html>'
+    assert aliases_from_html(other, "http://example.com/a") == set()  # another site's copy
+    # a redirect from /a to /a/ makes /a/ the same article; a redirect off-site does not
+    assert page_aliases("http://example.com/a", "http://example.com/a/", b"") == {"http://example.com/a/"}
+    assert page_aliases("http://example.com/a", "http://other.example/a/", b"") == set()

@@ -16,12 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from lxml import etree
 from parsel import Selector
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
@@ -33,6 +31,7 @@ from twisted.python.failure import Failure
 from presswatch import settings
 from presswatch.crawlers.canonical import canonical_from_html, canonical_url
 from presswatch.crawlers.http import TooLarge, decode_body
+from presswatch.crawlers.sitemaps import ARTICLE_URL, Sitemap, SitemapEntry, parse_sitemap
 from presswatch.profile import SiteSource
 from presswatch.records import RawPage
 from presswatch.state import utcnow
@@ -45,13 +44,6 @@ ARTICLE_TYPES = frozenset({
 })
 # ... and of pages that list articles
 LISTING_TYPES = frozenset({"CollectionPage", "ItemList", "SearchResultsPage", "WebSite", "ProfilePage"})
-# Article URL shapes when the profile gives no `allow` pattern: a date in the path (/2026/11/...), a numeric id
-# at the end (...-123456.html), or a long hyphenated slug.
-ARTICLE_URL = re.compile(
-    r"/(?:19|20)\d{2}/[01]?\d/(?:[0-3]?\d/)?[^/]+"
-    r"|[-_/]\d{5,}(?:\.s?html?)?/?$"
-    r"|/\w+(?:-\w+){3,}(?:\.s?html?)?/?$"
-)
 MAX_SITEMAP_NESTING = 3
 MAX_ERRORS = 100
 
@@ -62,62 +54,6 @@ SITEMAP_ENTRIES = "presswatch/sitemap_entries"
 ENTRY_OK = "presswatch/entry_ok"
 ENTRY_FAILED = "presswatch/entry_failed"
 DEAD_LINKS = "presswatch/dead_links"  # 4xx answers to navigation links (not entry points, not articles)
-
-
-# --- sitemaps ------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class SitemapEntry:
-    loc: str
-    lastmod: datetime | None = None
-    news_title: str | None = None  # <news:title> of a Google News sitemap
-    news_published: datetime | None = None  # <news:publication_date>
-
-
-@dataclass(frozen=True, slots=True)
-class Sitemap:
-    kind: str | None  # "urlset" | "sitemapindex" | None (not a sitemap)
-    entries: tuple[SitemapEntry, ...] = ()
-
-
-def _w3c_date(text: str | None) -> datetime | None:
-    if not text or not text.strip():
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def parse_sitemap(body: bytes) -> Sitemap:
-    """A sitemap or sitemap index (sitemaps.org), Google News extensions included. Never raises."""
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, remove_comments=True,
-                             huge_tree=False)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError):
-        return Sitemap(None)
-    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
-        return Sitemap(None)
-    entries: list[SitemapEntry] = []
-    for item in root:
-        if _local(item.tag) not in ("url", "sitemap"):
-            continue
-        fields: dict[str, str] = {}
-        for child in item.iter():
-            name = _local(child.tag)
-            if name and name not in fields and child.text and child.text.strip():
-                fields[name] = child.text.strip()  # news:title and news:publication_date sit inside news:news
-        if "loc" in fields:
-            entries.append(SitemapEntry(loc=fields["loc"], lastmod=_w3c_date(fields.get("lastmod")),
-                                        news_title=fields.get("title"),
-                                        news_published=_w3c_date(fields.get("publication_date"))))
-    return Sitemap(_local(root.tag), tuple(entries))
 
 
 # --- article heuristics --------------------------------------------------------------------------------------
@@ -182,6 +118,9 @@ class NewsSpider(Spider):
         self.scopes = tuple(sorted({_scope(u) for u in entry_urls}))
         self.requested: set[str] = set()  # canonical URLs asked for in this run
         self.errors: list[str] = []
+        # sitemap `lastmod` per canonical URL: written to the store after the crawl (State.revise), not from a
+        # callback, so no SQLite write ever blocks the reactor (scrapy#4689); a newer one means "fetch again"
+        self.lastmod: dict[str, datetime] = {}
 
     # --- what to follow ------------------------------------------------------------------------------------
     def article_url(self, url: str) -> bool:
@@ -248,11 +187,19 @@ class NewsSpider(Spider):
                 return
             for entry in sitemap.entries:
                 yield Request(entry.loc, callback=self.parse_sitemap, errback=self.on_error,
-                              meta={"sitemap_nesting": nesting})
+                              meta={"sitemap_nesting": nesting, "depth_reset": True})
             return
         self._inc(SITEMAP_ENTRIES, len(sitemap.entries))
         for entry in sitemap.entries:
-            yield from self._candidate(entry.loc, response.url, entry.news_title, entry.news_published)
+            if entry.lastmod is not None:
+                try:
+                    self.lastmod[canonical_url(entry.loc, base=response.url)] = entry.lastmod
+                except ValueError:
+                    pass
+            # depth_reset: what a sitemap lists is an entry point, not a link N clicks deep; without it a sitemap
+            # index of indexes puts its articles past a small DEPTH_LIMIT and Scrapy drops them
+            yield from self._candidate(entry.loc, response.url, entry.news_title, entry.news_published,
+                                       depth_reset=True)
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         if response.meta.get("entry"):
@@ -277,7 +224,7 @@ class NewsSpider(Spider):
                 yield Request(url, callback=self.parse_page, errback=self.on_error, meta={"nav": True})
 
     def _candidate(self, link: str, base: str, title: str | None = None,
-                   published: datetime | None = None) -> Iterator[Request]:
+                   published: datetime | None = None, depth_reset: bool = False) -> Iterator[Request]:
         try:
             url = canonical_url(link, base=base)
         except ValueError:
@@ -289,7 +236,8 @@ class NewsSpider(Spider):
             self._inc(KNOWN_SKIPPED)
             return
         yield Request(url, callback=self.parse_page, errback=self.on_error,
-                      meta={"page_url": url, "feed_title": title, "feed_published": published})
+                      meta={"page_url": url, "feed_title": title, "feed_published": published,
+                            "depth_reset": depth_reset})
 
     def _page_item(self, response: HtmlResponse, sel: Selector) -> RawPage | None:
         try:
