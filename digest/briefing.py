@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from presswatch.crawlers.health import assess
 from presswatch.digest import defaults
 from presswatch.digest.i18n import Locale, locale
 from presswatch.digest.mail import DeliveryError, build_message, message_id, send, write_eml
@@ -162,8 +163,10 @@ def rank_stories(profile: Profile, stories: list[list[Clipping]]) -> list[list[C
 
 
 def _lead_copy(profile: Profile, copies: list[Clipping]) -> Clipping:
-    """The copy shown for a story: the major outlet's, then the more severe, then the original (earliest)."""
-    return min(copies, key=lambda c: (profile.outlet(c.article.outlet).tier, -c.max_severity, _ts(c)))
+    """The copy shown for a story: its first publisher (the earliest copy, as `ClippingIndex.cluster` orders
+    them); the others are listed as "also in". Copies published at the same moment: the major outlet's, then the
+    more severe."""
+    return min(copies, key=lambda c: (_ts(c), profile.outlet(c.article.outlet).tier, -c.max_severity))
 
 
 def _flagged_copy(profile: Profile, copies: list[Clipping]) -> Clipping | None:
@@ -174,9 +177,9 @@ def _flagged_copy(profile: Profile, copies: list[Clipping]) -> Clipping | None:
 
 
 def is_silent(source: SourceHealth, now: datetime) -> bool:
-    if source.consecutive_failures > 0 or source.last_new_item is None:
-        return True
-    return now - source.last_new_item > timedelta(hours=defaults.SILENT_AFTER_H)
+    """Listed in the briefing: silent or failing by the same judgement `presswatch sources` uses."""
+    health = assess(source, now, silent_min_h=defaults.SILENT_AFTER_H)
+    return health.status in ("silent", "failing") or health.reason == "never_polled"
 
 
 # --- view pieces -----------------------------------------------------------------------------------------------
@@ -230,9 +233,10 @@ def _source_rows(profile: Profile, L: Locale, sources: list[SourceHealth], now: 
         if not is_silent(s, now):
             continue
         parts = []
+        health = assess(s, now, silent_min_h=defaults.SILENT_AFTER_H)
         if s.last_new_item is None:
             parts.append(L.t("source_never"))
-        elif now - s.last_new_item > timedelta(hours=defaults.SILENT_AFTER_H):
+        elif health.reason == "quiet":
             days = int((now - s.last_new_item).total_seconds() // 86400)
             parts.append(f"{L.plural('days_silent', days)} "
                          f"({L.t('source_no_items_since', when=L.datetime(s.last_new_item, profile.tz))})")

@@ -128,6 +128,11 @@ def cmd_enrich(args: argparse.Namespace, say: Messages) -> int:
 def cmd_eval(args: argparse.Namespace, say: Messages) -> int:
     from presswatch.enrich.evaluate import evaluate, format_report
 
+    if args.mode == "extraction":
+        return cmd_eval_extraction(args, say)
+    if not args.set:
+        print("presswatch eval: give --set DIR (enrichment) or the mode `extraction`", file=sys.stderr)
+        return 2
     report = evaluate(Path(args.set))
     if args.json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
@@ -135,6 +140,33 @@ def cmd_eval(args: argparse.Namespace, say: Messages) -> int:
     else:
         print(say("eval_title", set=args.set))
         print(format_report(report))
+    return 0
+
+
+def cmd_eval_extraction(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch eval extraction`: body text, snippets, title/date/authors on ../shared/data/extraction."""
+    from presswatch.enrich.extraction_eval import DEFAULT_DATA, evaluate_extraction, format_report, to_json
+
+    reports = evaluate_extraction(Path(args.data) if args.data else DEFAULT_DATA, every=args.every)
+    if args.json:
+        json.dump(to_json(reports), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(format_report(reports))
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch extract [--url URL] [--feed-date ISO] FILE`: what extraction makes of one saved page, as JSON."""
+    from presswatch.enrich.extract import ExtractionError, extract_file
+
+    try:
+        got = extract_file(Path(args.file), url=args.url, feed_published=args.feed_date)
+    except ExtractionError as exc:
+        print(say("error", error=exc), file=sys.stderr)
+        return 1
+    json.dump(got.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+    print()
     return 0
 
 
@@ -147,6 +179,24 @@ def cmd_status(args: argparse.Namespace, say: Messages) -> int:
         print()
     else:
         print(format_status(status, say))
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.sources import format_sources, source_views, to_json
+    from presswatch.state import State
+
+    profile = _profile(args)
+    state = State(profile.db_path())
+    try:
+        views = source_views(profile, state)
+    finally:
+        state.close()
+    if args.json:
+        json.dump(to_json(views), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(format_sources(profile, views, say))
     return 0
 
 
@@ -167,6 +217,28 @@ def cmd_digest_preview(args: argparse.Namespace, say: Messages) -> int:
         index.close()
         state.close()
     print_briefing(say, report, 0)
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.crawlers.backfill import run_backfill
+
+    profile = _profile(args)
+    sites = [s.id for s in profile.sources.sites]
+    if not sites or any(s not in sites for s in args.source or ()):
+        print(say("backfill_no_sites", known=", ".join(sites) or "-"), file=sys.stderr)
+        return 2
+    chosen = len(args.source) if args.source else len(sites)
+    print(say("backfill_start", since=args.since.isoformat(timespec="minutes"), sources=chosen), file=sys.stderr)
+    report = run_backfill(profile, args.since, args.source or None,
+                          labels={"fetch": say("backfill_fetching"), "process": say("backfill_processing")})
+    for site in report.sites:
+        print(say("backfill_found", source=site.source, found=site.found, sitemaps=site.sitemaps,
+                  pages=site.archive_pages, new=site.new, updated=site.updated))
+    print(say("backfill_done", fetched=report.fetched, failed=report.fetch_failed + report.failed,
+              indexed=report.indexed, new=report.new, duplicates=report.duplicates))
+    for error in report.errors[:20]:
+        print(say("error", error=error), file=sys.stderr)
     return 0
 
 
@@ -205,10 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
     add("enrich", cmd_enrich, "enrich JSON lines from stdin (the enrichment contract) to stdout")
-    p = add("eval", cmd_eval, "score enrichment on a labelled set", profile=False)
-    p.add_argument("--set", required=True, help="folder with <lang>.yaml profiles and <lang>.jsonl items")
+    p = add("eval", cmd_eval, "score enrichment on a labelled set (--set), or extraction (eval extraction)",
+            profile=False)
+    p.add_argument("mode", nargs="?", choices=["extraction"], help="extraction: score extract() on "
+                   "../shared/data/extraction against bare trafilatura")
+    p.add_argument("--set", help="folder with <lang>.yaml profiles and <lang>.jsonl items")
+    p.add_argument("--data", help="extraction: the folder with the corpora (default ../shared/data/extraction)")
+    p.add_argument("--every", type=int, default=1, help="extraction: score every Nth trafilatura-corpus page")
     p.add_argument("--json", action="store_true")
+    p = add("extract", cmd_extract, "extract one saved page (HTML, .gz accepted) and print JSON", profile=False)
+    p.add_argument("file", help="the page's HTML file")
+    p.add_argument("--url", help="the page's URL (relative links, canonical)")
+    p.add_argument("--feed-date", type=_since, help="the feed's date for the page (ISO), to exercise the date rules")
     p = add("status", cmd_status, "what the store holds")
+    p.add_argument("--json", action="store_true")
+    p = add("sources", cmd_sources, "every source: last poll and success, items/day, failures, next poll, health")
     p.add_argument("--json", action="store_true")
     digest = sub.add_parser("digest", help="the morning briefing").add_subparsers(dest="digest_command",
                                                                                   required=True)
@@ -217,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=date.fromisoformat, help="the morning the briefing is for (default: today)")
     p.add_argument("--out", default="briefing-preview", help="folder for the files")
     p.set_defaults(handler=cmd_digest_preview)
+    p = add("backfill", cmd_backfill, "fetch and index what the profile's sites published since a date"
+            " (sitemaps, sitemap indexes and archive pages)")
+    p.add_argument("--since", type=_since, required=True, help="a date like 2026-11-01 (or 7d)")
+    p.add_argument("--source", action="append", help="only this site source (repeatable; default: every site)")
     p = add("newsroom", cmd_newsroom, "serve the local newsroom until Ctrl-C", profile=False)
     p.add_argument("--port", type=int, default=8765)
     return parser

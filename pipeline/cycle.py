@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from presswatch.crawlers.crawl import CrawlReport, run_crawl
-from presswatch.crawlers.feeds import FeedPoller
+from presswatch.crawlers.feeds import FeedPoller, PollReport
 from presswatch.crawlers.fetch import PageFetcher
 from presswatch.digest.alerts import Alerter
 from presswatch.digest.briefing import BriefingReport, send_briefing
@@ -62,7 +62,15 @@ class Pipeline:
 
     # --- the steps, each usable as a scheduler job ---------------------------------------------------------
     def poll_feeds(self, report: CycleReport) -> None:
-        for poll in self.poller.poll_all():
+        self._count_polls(self.poller.poll_all(), report)
+
+    def poll_due_feeds(self, report: CycleReport) -> None:
+        """The daemon's every-minute job: only feeds whose adaptive next poll has come (crawlers/health.py)."""
+        self._count_polls(self.poller.poll_due(), report)
+
+    @staticmethod
+    def _count_polls(polls: list[PollReport], report: CycleReport) -> None:
+        for poll in polls:
             if poll.ok:
                 report.feeds_ok += 1
             else:

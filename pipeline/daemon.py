@@ -40,15 +40,16 @@ def build_scheduler(pipeline: Pipeline, now: datetime | None = None) -> Backgrou
     )
     start = now or utcnow()
 
-    def job(step: str) -> None:
+    def job(step: str) -> CycleReport:
         report = CycleReport()
         try:
             getattr(pipeline, step)(report)
         except Exception:  # noqa: BLE001 - log and keep the daemon alive; the next run retries
             log.exception("job %s failed", step)
-            return
+            return report
         for error in report.errors:
             log.warning("%s: %s", step, error)
+        return report
 
     collecting = threading.Lock()
 
@@ -61,18 +62,18 @@ def build_scheduler(pipeline: Pipeline, now: datetime | None = None) -> Backgrou
                 job(step)
 
     def poll() -> None:
-        job("poll_feeds")
-        collect()
+        # Every minute, only the feeds that are due: each feed has its own adaptive schedule in the store.
+        if job("poll_due_feeds").discovered:
+            collect()
 
     def crawl() -> None:
         job("crawl_sites")
         collect()
 
-    feed_minutes = min([f.interval_minutes for f in profile.sources.feeds + profile.sources.releases]
-                       or [settings.FEED_INTERVAL_MINUTES])
     scheduler.add_job(collect, IntervalTrigger(seconds=settings.PROCESS_INTERVAL_S), id="collect",
                       next_run_time=start)
-    scheduler.add_job(poll, IntervalTrigger(minutes=feed_minutes), id="poll_feeds", next_run_time=start)
+    scheduler.add_job(poll, IntervalTrigger(seconds=settings.FEED_DUE_CHECK_S), id="poll_feeds",
+                      next_run_time=start)
     if profile.sources.sites:
         crawl_minutes = min(s.interval_minutes for s in profile.sources.sites)
         scheduler.add_job(crawl, IntervalTrigger(minutes=crawl_minutes), id="crawl_sites", executor="crawl",

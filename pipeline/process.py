@@ -3,16 +3,22 @@
 Pages were stored in the durable queue before this runs, so a crash here loses nothing: a claimed page that was
 not marked done is claimed again next time (and parked as failed after settings.QUEUE_MAX_ATTEMPTS, so one poison
 page cannot stall the queue). Indexing is an upsert by clipping id, so reprocessing never duplicates.
+
+Duplicates and updates. A page whose extracted text is exactly that of an earlier page of the same outlet (a print
+version, the same article at two paths) is recorded as a duplicate of it (`State.mark_duplicate`) and not indexed;
+copies on other outlets are syndication and join the story cluster instead. A page that replaces an indexed
+clipping (an updated article, fetched again) keeps the first version's publication and first-fetch times and its
+story cluster, and records when it was updated in `Clipping.extra["updated"]`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from presswatch import settings
-from presswatch.enrich.cluster import assign_cluster, simhash
+from presswatch.enrich.cluster import assign_cluster, content_hash, simhash
 from presswatch.enrich.enricher import Enricher
 from presswatch.enrich.extract import ExtractionError, extract
 from presswatch.index.base import ClippingIndex
@@ -34,6 +40,8 @@ class ProcessReport:
     failed: int = 0
     paywalled: int = 0  # teasers kept with their headline and lead
     joined: int = 0  # copies that joined an existing story cluster (syndication)
+    duplicates: int = 0  # exact copies of a page of the same outlet: recorded, not indexed
+    updated: int = 0  # new versions of clippings already indexed (updated articles)
     errors: list[str] = field(default_factory=list)
     clippings: list[Clipping] = field(default_factory=list)
 
@@ -44,6 +52,8 @@ class ProcessReport:
         self.failed += other.failed
         self.paywalled += other.paywalled
         self.joined += other.joined
+        self.duplicates += other.duplicates
+        self.updated += other.updated
         self.errors += other.errors
         self.clippings += other.clippings
 
@@ -67,14 +77,44 @@ class Processor:
             page = item.page
             try:
                 article = extract(page)
+                digest = None if article.paywalled else content_hash(article.text, settings.MIN_TEXT_CHARS,
+                                                                   article.title)
+                if digest is not None:
+                    first = self.state.claim_content(page.id, page.url, page.outlet, digest)
+                    if first is not None and self.index.get(first) is None:
+                        # the first copy never made it into the index (failed, or another profile's): this one
+                        # takes its place
+                        self.state.release_content(page.outlet, digest, first)
+                        first = self.state.claim_content(page.id, page.url, page.outlet, digest)
+                    if first is not None:
+                        self.state.mark_duplicate(page.id, page.url, first, digest)
+                        report.duplicates += 1
+                        continue
+                previous = self.index.get(article.id)
+                extra: dict[str, object] = {}
+                if previous is not None:
+                    # A new version of a clipping (an updated article, or reprocessing): the story keeps its
+                    # original publication and first-fetch times.
+                    article = replace(article, published=previous.article.published or article.published,
+                                      fetched_at=previous.article.fetched_at or article.fetched_at)
+                    extra = dict(previous.extra)
+                    if (previous.article.text, previous.article.title) != (article.text, article.title):
+                        changed = self.state.modified(page.url) or page.fetched_at
+                        extra["updated"] = changed.isoformat()
+                        extra["versions"] = int(str(extra.get("versions", 1))) + 1
+                        report.updated += 1
                 enrichment = self.enricher.enrich(article)
                 fingerprint = simhash(article.text or article.title)
                 when = article.published or page.fetched_at
-                candidates = [c for c in self.index.fingerprints(self.profile.id, when - CLUSTER_WINDOW)
-                              if c[0] != article.id]
-                cluster_id = assign_cluster(article.id, fingerprint, candidates)
+                if previous is not None and previous.cluster_id:
+                    cluster_id = previous.cluster_id  # alerts and the briefing know the story by this id
+                else:
+                    candidates = [c for c in self.index.fingerprints(self.profile.id, when - CLUSTER_WINDOW)
+                                  if c[0] != article.id]
+                    cluster_id = assign_cluster(article.id, fingerprint, candidates)
                 clipping = Clipping(article=article, enrichment=enrichment, municipality=self.profile.id,
-                                    cluster_id=cluster_id, fingerprint=fingerprint, indexed_at=utcnow())
+                                    cluster_id=cluster_id, fingerprint=fingerprint, indexed_at=utcnow(),
+                                    extra=extra)
                 report.new += self.index.upsert([clipping])
                 self.state.done(page.id)
             except ExtractionError as exc:
@@ -103,5 +143,5 @@ class Processor:
         while True:
             batch = self.run()
             total.add(batch)
-            if batch.indexed + batch.failed == 0:
+            if batch.indexed + batch.failed + batch.duplicates == 0:
                 return total

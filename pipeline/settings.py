@@ -30,6 +30,23 @@ HTTP_TOTAL_TIMEOUT_S = float(os.environ.get("PRESSWATCH_HTTP_TOTAL_TIMEOUT", "60
 HTTP_MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 2.5: parse at least 500 KiB of robots.txt
 FEED_SUMMARY_MAX_CHARS = 4000  # a feed summary is kept as plain text up to this length
+# Adaptive feed polling (crawlers/health.py): each feed's interval moves between its profile `interval_minutes`
+# times these factors, from its own rate of new items; a quiet poll (304, nothing new) stretches it, a failure
+# doubles it (exponential back-off) up to FEED_BACKOFF_MAX_MINUTES. The daemon checks for due feeds every
+# FEED_DUE_CHECK_S seconds.
+FEED_INTERVAL_MIN_FACTOR = 0.5
+FEED_INTERVAL_MAX_FACTOR = 4.0
+FEED_QUIET_GROWTH = 1.5
+FEED_BACKOFF_MAX_MINUTES = 6 * 60
+FEED_RATE_WINDOW_DAYS = 7  # items/day is counted over this many recent days
+FEED_RATE_MIN_DAYS = 1.0  # a source watched for less than this has no rate yet (its first poll is backlog)
+FEED_DUE_CHECK_S = 60
+# Source health (crawlers/health.py: assess): failing after this many failures in a row (one is a warning);
+# silent when no new item came for SOURCE_SILENT_GAP_FACTOR times its usual gap between items, at least
+# SOURCE_SILENT_MIN_H hours.
+SOURCE_FAILING_AFTER = 2
+SOURCE_SILENT_MIN_H = 48
+SOURCE_SILENT_GAP_FACTOR = 3.0
 SITE_CONCURRENCY = 2  # parallel requests to one site (host), by the page fetcher and by Scrapy
 FETCH_BATCH = 200  # discovered pages fetched per `fetch_pending` call
 CRAWL_START_DELAY_S = float(os.environ.get("PRESSWATCH_CRAWL_START_DELAY", "1.0"))  # Scrapy AutoThrottle's first
@@ -38,11 +55,17 @@ CRAWL_MAX_DELAY_S = 30.0  # Scrapy AutoThrottle: never wait longer than this bet
 CRAWL_RETRY_TIMES = 2  # Scrapy: retries of a failed request (5xx, timeouts), on top of the first try
 CRAWL_MAX_PAGES = 5000  # Scrapy: a crawl stops after this many responses (a runaway site cannot fill the disk)
 CRAWL_LOG_LEVEL = os.environ.get("PRESSWATCH_CRAWL_LOG_LEVEL", "INFO")  # the crawl subprocess's stderr
+BACKFILL_MAX_ARCHIVE_PAGES = 50  # `presswatch backfill`: section pages followed per start URL (page 1, 2, ...)
+BACKFILL_FETCH_BATCH = 20  # `presswatch backfill`: pages fetched between two progress-bar updates
 
 # --- processing --------------------------------------------------------------------------------------------
 QUEUE_BATCH = 50  # raw pages enriched per batch
 QUEUE_MAX_ATTEMPTS = 3  # a page that fails this often is parked as failed, with its error, not retried forever
 MIN_TEXT_CHARS = 80  # shorter extractions fall back to the feed summary and are marked as teasers
+# extraction (enrich/extract.py): when the page's own publication date is trusted, when a page is a paywalled teaser
+DATE_CLOCK_SKEW_MINUTES = 60  # a page date up to this far past the fetch time is clock skew (or a DST slip), not bad
+DATE_MAX_FEED_GAP_DAYS = 7  # a page date further than this from the feed's date is not trusted: the feed's date wins
+PAYWALL_SHORT_TEXT_CHARS = 700  # a body shorter than this with paywall markup or phrases is a teaser
 
 # --- scheduling --------------------------------------------------------------------------------------------
 PROCESS_INTERVAL_S = 60

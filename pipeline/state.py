@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from presswatch import settings
 from presswatch.records import Discovery, RawPage, clipping_id
 
 SCHEMA = """
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS discoveries (
     fetch_attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS discoveries_unfetched ON discoveries(fetched_at) WHERE fetched_at IS NULL;
+CREATE INDEX IF NOT EXISTS discoveries_by_source ON discoveries(source, first_seen);  -- items/day per source
 
 CREATE TABLE IF NOT EXISTS queue (
     id TEXT PRIMARY KEY,             -- clipping id (hash of the canonical URL)
@@ -51,6 +53,33 @@ CREATE TABLE IF NOT EXISTS queue (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS queue_state ON queue(state, fetched_at);
+
+-- Exact duplicates: the first page of an outlet with this extracted text (enrich.cluster.content_hash). A later
+-- page of the same outlet with the same text is recorded in `duplicates` and not indexed (process.py).
+CREATE TABLE IF NOT EXISTS content_hashes (
+    outlet TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    page_id TEXT NOT NULL,           -- the first copy's clipping id
+    url TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (outlet, hash)
+);
+CREATE TABLE IF NOT EXISTS duplicates (
+    page_id TEXT PRIMARY KEY,        -- the later copy (its raw page stays in the queue, state 'duplicate')
+    url TEXT NOT NULL,
+    duplicate_of TEXT NOT NULL,      -- the first copy's clipping id
+    hash TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+
+-- Updated articles: the last modification time a feed (`updated`) or a sitemap (`lastmod`) gave for a URL. A newer
+-- one for a fetched URL sets `refetch`, the page is fetched again and `enqueue` replaces the stored version.
+CREATE TABLE IF NOT EXISTS revisions (
+    url TEXT PRIMARY KEY,
+    modified TEXT NOT NULL,
+    refetch INTEGER NOT NULL DEFAULT 0,
+    refetches INTEGER NOT NULL DEFAULT 0
+);
 
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY,
@@ -133,6 +162,10 @@ class SourceHealth:
     last_new_item: datetime | None
     etag: str | None = None
     last_modified: str | None = None
+    first_success: datetime | None = None  # the first successful poll: what it found is backlog, not rate
+    next_poll_at: datetime | None = None  # the adaptive schedule (crawlers/health.py); None: poll now
+    poll_interval_s: float | None = None  # the interval that set next_poll_at
+    items_per_day: float | None = None  # new items over the recent window; None until watched long enough
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +183,7 @@ class State:
         self._lock = threading.RLock()
         with self._lock:
             self._conn.executescript(SCHEMA)
+            _add_columns(self._conn, "sources", SOURCE_COLUMNS)
 
     def close(self) -> None:
         with self._lock:
@@ -208,6 +242,68 @@ class State:
     def is_known(self, url: str) -> bool:
         return bool(self.execute("SELECT 1 FROM discoveries WHERE url = ?", (url,)))
 
+    def mark_aliases(self, urls: set[str] | list[str], of_url: str, outlet: str, source: str) -> int:
+        """Record other URLs of an article already fetched as `of_url` (where a redirect ended, its rel=canonical,
+        its AMP page, the URL with or without the trailing slash) as fetched, so nobody fetches them again. A URL
+        discovered but not yet fetched is settled too; one with a page of its own is left alone. Returns how many
+        URLs were settled."""
+        now = _iso(utcnow())
+        settled = 0
+        with self._lock:
+            for url in sorted(set(urls) - {of_url}):
+                cur = self._conn.execute(
+                    "INSERT INTO discoveries(url, outlet, source, first_seen, fetched_at, fetch_error)"
+                    " VALUES (?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at,"
+                    " fetch_error = excluded.fetch_error WHERE discoveries.fetched_at IS NULL",
+                    (url, outlet, source, now, now, f"alias of {of_url}"))
+                settled += cur.rowcount
+        return settled
+
+    # --- updated articles ----------------------------------------------------------------------------------
+    def note_modified(self, url: str, modified: datetime) -> bool:
+        """A feed or sitemap says `url` was modified at `modified`. The first time only remembers it; a later,
+        newer time that is also after the page was fetched puts the URL back for fetching (`unfetched`) and marks
+        it so that `enqueue` replaces the stored page. Returns True when a refetch was requested."""
+        when = _iso(modified)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT modified FROM revisions WHERE url = ?", (url,)).fetchone()
+                if row is None:
+                    self._conn.execute("INSERT INTO revisions(url, modified) VALUES (?, ?)", (url, when))
+                    self._conn.execute("COMMIT")
+                    return False
+                before = _dt(row["modified"])
+                if before is not None and modified <= before:
+                    self._conn.execute("COMMIT")
+                    return False
+                row = self._conn.execute("SELECT fetched_at FROM discoveries WHERE url = ? AND fetched_at IS NOT"
+                                         " NULL AND fetch_error IS NULL", (url,)).fetchone()
+                # Only a change after our fetch is news: a page fetched after its modification has it already
+                # (and feeds whose dates move on every build, like the demo newsroom's, cause no refetch storm).
+                fetched_at = _dt(row["fetched_at"]) if row is not None else None
+                fetched = fetched_at is not None and modified > fetched_at
+                self._conn.execute("UPDATE revisions SET modified = ?, refetch = CASE WHEN ? THEN 1 ELSE refetch END"
+                                   " WHERE url = ?", (when, bool(fetched), url))
+                if fetched:
+                    self._conn.execute("UPDATE discoveries SET fetched_at = NULL, fetch_attempts = 0,"
+                                       " fetch_error = NULL WHERE url = ?", (url,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return bool(fetched)
+
+    def revise(self, items: list[Discovery]) -> list[Discovery]:
+        """`note_modified` for each discovery that carries a modification time; returns those put back for
+        fetching (an article updated after it was fetched)."""
+        return [d for d in items if d.feed_updated is not None and self.note_modified(d.url, d.feed_updated)]
+
+    def modified(self, url: str) -> datetime | None:
+        """The last modification time recorded for `url` by a feed or a sitemap."""
+        rows = self.execute("SELECT modified FROM revisions WHERE url = ?", (url,))
+        return _dt(rows[0]["modified"]) if rows else None
+
     # --- the durable queue -----------------------------------------------------------------------------------
     def enqueue(self, page: RawPage) -> bool:
         """Store a fetched page before anything else happens to it. Returns False if it was already queued.
@@ -218,13 +314,23 @@ class State:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                refetch = self._conn.execute("SELECT 1 FROM revisions WHERE url = ? AND refetch = 1",
+                                             (page.url,)).fetchone()
+                # An updated article (note_modified) replaces its stored page and goes back into the queue.
+                conflict = ("ON CONFLICT(id) DO UPDATE SET final_url=excluded.final_url, fetched_at=excluded.fetched_at,"
+                            " status=excluded.status, headers=excluded.headers, body=excluded.body, state='queued',"
+                            " attempts=0, error=NULL, updated_at=excluded.updated_at" if refetch else
+                            "ON CONFLICT(id) DO NOTHING")
                 cur = self._conn.execute(
-                    "INSERT OR IGNORE INTO queue(id, url, final_url, outlet, source, fetched_at, status, headers,"
-                    " body, feed_title, feed_published, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO queue(id, url, final_url, outlet, source, fetched_at, status, headers,"
+                    f" body, feed_title, feed_published, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) {conflict}",
                     (page.id, page.url, page.final_url, page.outlet, page.source, _iso(page.fetched_at),
                      page.status, json.dumps(page.headers), page.body, page.feed_title,
                      _iso(page.feed_published), now),
                 )
+                if refetch:
+                    self._conn.execute("UPDATE revisions SET refetch = 0, refetches = refetches + 1 WHERE url = ?",
+                                       (page.url,))
                 self._conn.execute(
                     "INSERT INTO discoveries(url, outlet, source, first_seen, feed_title, feed_published, fetched_at)"
                     " VALUES (?,?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at,"
@@ -271,9 +377,56 @@ class State:
         """Put a processed page back (e.g. after an enrichment upgrade, `presswatch reprocess`)."""
         self.execute("UPDATE queue SET state='queued', attempts=0, error=NULL WHERE id=?", (page_id,))
 
+    # --- exact duplicates ------------------------------------------------------------------------------------
+    def claim_content(self, page_id: str, url: str, outlet: str, content_hash: str) -> str | None:
+        """Register `content_hash` (of the page's extracted text) for the outlet. Returns the clipping id of an
+        earlier page of the outlet with the same text, or None when this page is the first (or the same page)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT page_id FROM content_hashes WHERE outlet = ? AND hash = ?",
+                                         (outlet, content_hash)).fetchone()
+                if row is None:
+                    self._conn.execute("INSERT INTO content_hashes(outlet, hash, page_id, url, first_seen)"
+                                       " VALUES (?,?,?,?,?)", (outlet, content_hash, page_id, url, _iso(utcnow())))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return None if row is None or row["page_id"] == page_id else str(row["page_id"])
+
+    def release_content(self, outlet: str, content_hash: str, page_id: str) -> None:
+        """Forget a hash claimed by `page_id` (its clipping went away), so the next copy becomes the first."""
+        self.execute("DELETE FROM content_hashes WHERE outlet = ? AND hash = ? AND page_id = ?",
+                     (outlet, content_hash, page_id))
+
+    def mark_duplicate(self, page_id: str, url: str, duplicate_of: str, content_hash: str) -> None:
+        """The page is an exact copy of `duplicate_of`: its raw page stays, in queue state 'duplicate'."""
+        now = _iso(utcnow())
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "INSERT INTO duplicates(page_id, url, duplicate_of, hash, recorded_at) VALUES (?,?,?,?,?)"
+                    " ON CONFLICT(page_id) DO UPDATE SET duplicate_of=excluded.duplicate_of, hash=excluded.hash,"
+                    " recorded_at=excluded.recorded_at", (page_id, url, duplicate_of, content_hash, now))
+                self._conn.execute("UPDATE queue SET state='duplicate', error=NULL, updated_at=? WHERE id=?",
+                                   (now, page_id))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def duplicate_of(self, page_id: str) -> str | None:
+        rows = self.execute("SELECT duplicate_of FROM duplicates WHERE page_id = ?", (page_id,))
+        return str(rows[0]["duplicate_of"]) if rows else None
+
+    def duplicate_count(self) -> int:
+        return int(self.execute("SELECT count(*) AS n FROM duplicates")[0]["n"])
+
     def queue_counts(self) -> dict[str, int]:
         rows = self.execute("SELECT state, count(*) AS n FROM queue GROUP BY state")
-        counts = {"queued": 0, "done": 0, "failed": 0}
+        counts = {"queued": 0, "done": 0, "failed": 0, "duplicate": 0}
         counts.update({r["state"]: r["n"] for r in rows})
         return counts
 
@@ -284,7 +437,7 @@ class State:
     # --- sources -----------------------------------------------------------------------------------------------
     def source(self, source_id: str) -> SourceHealth | None:
         rows = self.execute("SELECT * FROM sources WHERE id = ?", (source_id,))
-        return _health(rows[0]) if rows else None
+        return self._with_rate(_health(rows[0])) if rows else None
 
     def register_source(self, source_id: str, municipality: str, kind: str, url: str) -> None:
         self.execute(
@@ -295,10 +448,11 @@ class State:
                        last_modified: str | None = None, warning: str | None = None) -> None:
         now = _iso(utcnow())
         self.execute(
-            "UPDATE sources SET last_poll=?, last_success=?, consecutive_failures=0, last_error=?,"
+            "UPDATE sources SET last_poll=?, last_success=?, first_success=coalesce(first_success, ?),"
+            " consecutive_failures=0, last_error=?,"
             " etag=coalesce(?, etag), last_modified=coalesce(?, last_modified), items_total=items_total+?,"
             " last_new_item=CASE WHEN ? > 0 THEN ? ELSE last_new_item END WHERE id=?",
-            (now, now, warning, etag, last_modified, new_items, new_items, now, source_id))
+            (now, now, now, warning, etag, last_modified, new_items, new_items, now, source_id))
 
     def poll_failed(self, source_id: str, error: str) -> None:
         self.execute(
@@ -310,7 +464,31 @@ class State:
             rows = self.execute("SELECT * FROM sources WHERE municipality=? ORDER BY id", (municipality,))
         else:
             rows = self.execute("SELECT * FROM sources ORDER BY id")
-        return [_health(r) for r in rows]
+        return [self._with_rate(_health(r)) for r in rows]
+
+    def schedule(self, source_id: str, next_poll_at: datetime, interval_s: float) -> None:
+        """When the source is polled next (the adaptive schedule is computed by crawlers/health.py)."""
+        self.execute("UPDATE sources SET next_poll_at=?, poll_interval_s=? WHERE id=?",
+                     (_iso(next_poll_at), interval_s, source_id))
+
+    def items_per_day(self, source_id: str, first_success: datetime | None, now: datetime | None = None,
+                      window_days: float = settings.FEED_RATE_WINDOW_DAYS) -> float | None:
+        """New items per day over the recent window, derived from `discoveries.first_seen` (a URL counts for the
+        source that found it first). What the first successful poll found is the feed's backlog and is left out;
+        None while the source has been watched for less than FEED_RATE_MIN_DAYS."""
+        if first_success is None:
+            return None
+        now = now or utcnow()
+        start = max(first_success, now - timedelta(days=window_days))
+        days = (now - start).total_seconds() / 86400
+        if days < settings.FEED_RATE_MIN_DAYS:
+            return None
+        rows = self.execute("SELECT count(*) AS n FROM discoveries WHERE source=? AND first_seen > ? AND first_seen <= ?",
+                            (source_id, _iso(start), _iso(now)))
+        return float(rows[0]["n"]) / days
+
+    def _with_rate(self, health: SourceHealth) -> SourceHealth:
+        return replace(health, items_per_day=self.items_per_day(health.id, health.first_success))
 
     # --- alerts ledger -------------------------------------------------------------------------------------------
     def alert_claim(self, key: str, municipality: str, rule: str, clipping_id: str, cluster_id: str) -> bool:
@@ -385,7 +563,24 @@ def _health(r: sqlite3.Row) -> SourceHealth:
     return SourceHealth(id=r["id"], kind=r["kind"], url=r["url"], last_poll=_dt(r["last_poll"]),
                         last_success=_dt(r["last_success"]), last_error=r["last_error"],
                         consecutive_failures=r["consecutive_failures"], items_total=r["items_total"],
-                        last_new_item=_dt(r["last_new_item"]), etag=r["etag"], last_modified=r["last_modified"])
+                        last_new_item=_dt(r["last_new_item"]), etag=r["etag"], last_modified=r["last_modified"],
+                        first_success=_dt(r["first_success"]), next_poll_at=_dt(r["next_poll_at"]),
+                        poll_interval_s=r["poll_interval_s"])
+
+
+# Columns added to `sources` after the first release: a store file from before gets them on open.
+SOURCE_COLUMNS = {"first_success": "TEXT", "next_poll_at": "TEXT", "poll_interval_s": "REAL"}
+
+
+def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    have = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+    for name, decl in columns.items():
+        if name not in have:
+            try:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+            except sqlite3.OperationalError as exc:  # another process added it between the check and now
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 __all__ = ["State", "SourceHealth", "QueueItem", "connect", "utcnow", "clipping_id"]

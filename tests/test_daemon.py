@@ -66,7 +66,7 @@ def test_run_collects_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
                                          str(path)], env=env, capture_output=True, text=True, cwd=tmp_path)
                 if status.returncode == 0:
                     total = json.loads(status.stdout)["clippings"]["total"]
-                    if total >= 40:
+                    if total >= 40 and smtp.messages:  # alerts go out right after the batch is indexed
                         break
             assert total >= 40, "the daemon should have polled, fetched and indexed the newsroom's articles"
             assert smtp.messages, "critical stories should have been alerted by email"
