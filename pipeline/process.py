@@ -23,7 +23,7 @@ from presswatch.enrich.enricher import Enricher
 from presswatch.enrich.extract import ExtractionError, extract
 from presswatch.index.base import ClippingIndex
 from presswatch.profile import Profile
-from presswatch.records import Clipping
+from presswatch.records import Article, Clipping, RawPage
 from presswatch.state import State, utcnow
 
 log = logging.getLogger(__name__)
@@ -77,32 +77,14 @@ class Processor:
             page = item.page
             try:
                 article = extract(page)
-                digest = None if article.paywalled else content_hash(article.text, settings.MIN_TEXT_CHARS,
-                                                                   article.title)
-                if digest is not None:
-                    first = self.state.claim_content(page.id, page.url, page.outlet, digest)
-                    if first is not None and self.index.get(first) is None:
-                        # the first copy never made it into the index (failed, or another profile's): this one
-                        # takes its place
-                        self.state.release_content(page.outlet, digest, first)
-                        first = self.state.claim_content(page.id, page.url, page.outlet, digest)
-                    if first is not None:
-                        self.state.mark_duplicate(page.id, page.url, first, digest)
-                        report.duplicates += 1
-                        continue
+                if self._is_duplicate(page, article):
+                    report.duplicates += 1
+                    continue
                 previous = self.index.get(article.id)
                 extra: dict[str, object] = {}
                 if previous is not None:
-                    # A new version of a clipping (an updated article, or reprocessing): the story keeps its
-                    # original publication and first-fetch times.
-                    article = replace(article, published=previous.article.published or article.published,
-                                      fetched_at=previous.article.fetched_at or article.fetched_at)
-                    extra = dict(previous.extra)
-                    if (previous.article.text, previous.article.title) != (article.text, article.title):
-                        changed = self.state.modified(page.url) or page.fetched_at
-                        extra["updated"] = changed.isoformat()
-                        extra["versions"] = int(str(extra.get("versions", 1))) + 1
-                        report.updated += 1
+                    article, extra, changed = self._new_version(page, article, previous)
+                    report.updated += int(changed)
                 enrichment = self.enricher.enrich(article)
                 fingerprint = simhash(article.text or article.title)
                 when = article.published or page.fetched_at
@@ -136,6 +118,36 @@ class Processor:
             report.joined += int(cluster_id != article.id)
             report.clippings.append(clipping)
         return report
+
+    def _is_duplicate(self, page: RawPage, article: Article) -> bool:
+        """The same text already came from this outlet under another URL: record this page as its duplicate."""
+        if article.paywalled:
+            return False
+        digest = content_hash(article.text, settings.MIN_TEXT_CHARS, article.title)
+        if digest is None:
+            return False
+        first = self.state.claim_content(page.id, page.url, page.outlet, digest)
+        if first is not None and self.index.get(first) is None:
+            # The first copy never made it into the index (failed, or another profile's): this one takes its place.
+            self.state.release_content(page.outlet, digest, first)
+            first = self.state.claim_content(page.id, page.url, page.outlet, digest)
+        if first is None:
+            return False
+        self.state.mark_duplicate(page.id, page.url, first, digest)
+        return True
+
+    def _new_version(self, page: RawPage, article: Article,
+                     previous: Clipping) -> tuple[Article, dict[str, object], bool]:
+        """A new version of a clipping (an updated article, or reprocessing) keeps the story's original
+        publication and first-fetch times; a changed text or title is recorded as an update."""
+        article = replace(article, published=previous.article.published or article.published,
+                          fetched_at=previous.article.fetched_at or article.fetched_at)
+        extra = dict(previous.extra)
+        changed = (previous.article.text, previous.article.title) != (article.text, article.title)
+        if changed:
+            extra["updated"] = (self.state.modified(page.url) or page.fetched_at).isoformat()
+            extra["versions"] = int(str(extra.get("versions", 1))) + 1
+        return article, extra, changed
 
     def run_all(self) -> ProcessReport:
         """Drain the queue (batch after batch) and return the combined report."""
