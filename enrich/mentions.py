@@ -480,21 +480,9 @@ class MentionMatcher:
             break
         # left: "Kalnavos rajono meras", "Kuzeykaya Belediye Başkanı", "Gökçeyayla Belediye Başkanı"
         if place is None:
-            k = h.start - 1
-            while k >= 0 and toks[k].sent == sent and ft.gap(k).strip() in ("", "-"):
-                hk = cover.get(k)
-                if hk is not None:
-                    if hk.phrase.kind == "town":
-                        place = "ours"
-                    break
-                tok = toks[k]
-                if tok.key in self.generic_place:
-                    k -= 1
-                    continue
-                if self._namelike(tok) and tok.key not in self.modifiers \
-                        and not self._loose_first(toks, k, lowercase):
-                    place = "other"
-                break
+            left = self._place_before(ft, h.start, sent, cover, lowercase)
+            if left in ("ours", "other"):
+                place = left
         if place == "other":
             other_roles.add(info.role)
             other_sents[ft.name].add(sent)
@@ -533,7 +521,14 @@ class MentionMatcher:
             if self._namelike(tok):
                 return "other"
             break
-        k = h.start - 1
+        return self._place_before(ft, h.start, sent, cover, lowercase) or "generic"
+
+    def _place_before(self, ft: FieldText, start: int, sent: int, cover: dict[int, Hit],
+                      lowercase: set[str]) -> str | None:
+        """The place named just before a hit, in the same sentence ("Kalnavos rajono meras"): "ours" (our
+        town), "other" (a name that is not ours), "generic" (another kind of phrase), or None (no place)."""
+        toks = ft.tokens
+        k = start - 1
         while k >= 0 and toks[k].sent == sent and ft.gap(k).strip() in ("", "-"):
             hk = cover.get(k)
             if hk is not None:
@@ -546,7 +541,7 @@ class MentionMatcher:
                     and not self._loose_first(toks, k, lowercase):
                 return "other"
             break
-        return "generic"
+        return None
 
     def _in_list(self, ft: FieldText, i: int, j: int) -> bool:
         """The town is one item of an enumeration of places ("Trnava, Senec, Javorová Bystrica, Levice a ...")
