@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from presswatch.enrich import lang as langid
-from presswatch.enrich import relevance
+from presswatch.enrich import learn, relevance
 from presswatch.enrich.document import Document, make_document
 from presswatch.enrich.facts import FactChecker
 from presswatch.enrich.flags import critical_flag, misleading_flag
@@ -35,6 +35,7 @@ STEPS: tuple[tuple[int, str], ...] = (
     (400, "relevance"),
     (500, "scope"),  # the sentences about the municipality
     (600, "flags"),
+    (650, "learned"),  # the press office's judgements adjust relevance and the critical flag (learn.py)
     (700, "sentiment"),  # after the flags: sarcasm and rebuttals refine the label
 )
 
@@ -47,6 +48,7 @@ class Analysis:
     mentions: MentionResult
     relevance_score: float
     enrichment: Enrichment
+    adjusted: tuple[str, ...] = ()  # fields the learned model decided against the rules
 
 
 @dataclass(slots=True)
@@ -65,18 +67,21 @@ class _Work:
     criticism: float = 0.0
     rebutted: bool = False
     sentiment: Sentiment = Sentiment("neutral", 0.0)
+    adjusted: list[str] = field(default_factory=list)
 
 
 class Enricher:
-    def __init__(self, profile: Profile, matcher: MentionMatcher, facts: FactChecker) -> None:
+    def __init__(self, profile: Profile, matcher: MentionMatcher, facts: FactChecker,
+                 learned: learn.LearnedModel | None = None) -> None:
         self.profile = profile
         self.matcher = matcher
         self.facts = facts
         self.default_lang = profile.municipality.lang
+        self.learned = learned  # the press office's model (None: the rules alone); the Processor refreshes it
 
     @classmethod
-    def from_profile(cls, profile: Profile) -> Enricher:
-        return cls(profile, MentionMatcher.from_profile(profile), FactChecker.from_profile(profile))
+    def from_profile(cls, profile: Profile, learned: learn.LearnedModel | None = None) -> Enricher:
+        return cls(profile, MentionMatcher.from_profile(profile), FactChecker.from_profile(profile), learned)
 
     def enrich(self, article: Article) -> Enrichment:
         return self.analyse(article).enrichment
@@ -95,7 +100,7 @@ class Enricher:
             sentiment=work.sentiment,
             flags=tuple(work.flags),
         )
-        return Analysis(work.doc, work.mentions, work.relevance_score, enrichment)
+        return Analysis(work.doc, work.mentions, work.relevance_score, enrichment, tuple(work.adjusted))
 
     # --- the steps ----------------------------------------------------------------------------------------------
 
@@ -133,6 +138,25 @@ class Enricher:
             misleading = misleading_flag(w.sentences, contradictions, w.rules_lang, tier)
             if misleading is not None:
                 w.flags.append(misleading)
+
+    def _step_learned(self, w: _Work) -> None:
+        """Where the press office's model is sure the rules are wrong, its answer wins; else the rules stand."""
+        if self.learned is None:
+            return
+        assert w.mentions is not None
+        ex = learn.example(w.article, w.relevant, w.flags, len(w.mentions.officials), len(w.mentions.bodies))
+        relevant, _ = self.learned.decide("relevant", w.relevant, ex)
+        if relevant != w.relevant:
+            w.relevant = relevant
+            w.adjusted.append("relevant")
+        rule_critical = any(f.type == "critical" for f in w.flags)
+        critical, p = self.learned.decide("critical", rule_critical, ex)
+        if critical != rule_critical:
+            w.adjusted.append("critical")
+            if critical and p is not None:
+                w.flags.insert(0, learn.learned_flag(w.article, p))
+            else:
+                w.flags = [f for f in w.flags if f.type != "critical"]
 
     def _step_sentiment(self, w: _Work) -> None:
         critical = any(f.type == "critical" for f in w.flags)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from presswatch import __version__
+from presswatch import __version__, settings
 from presswatch.index.query import QueryError
 from presswatch.messages import Messages, detect_language
 from presswatch.profile import Profile, ProfileError, load_profile, resolve_profile_path
@@ -242,6 +242,51 @@ def cmd_backfill(args: argparse.Namespace, say: Messages) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch feedback ID --critical no`: record the press office's judgement; `--list`; `--train`. After
+    settings.LEARN_RETRAIN_EVERY new judgements the municipality's model is retrained by itself (enrich/learn.py)."""
+    import os
+
+    from presswatch.enrich import learn
+    from presswatch.index import open_index
+    from presswatch.state import State
+
+    profile = _profile(args)
+    state = State(profile.db_path())
+    index = open_index(profile)
+    try:
+        judged = [(name, getattr(args, name) == "yes") for name in learn.JUDGED if getattr(args, name)]
+        if args.clipping_id and judged:
+            if index.get(args.clipping_id) is None:
+                print(say("feedback_unknown", id=args.clipping_id), file=sys.stderr)
+                return 1
+            by = args.by or os.environ.get("USER") or "press office"
+            for name, value in judged:
+                state.feedback_add(args.clipping_id, profile.id, name, value, by, args.note)
+                print(say("feedback_saved", id=args.clipping_id, field=name, value="yes" if value else "no", by=by))
+        elif not (args.list or args.train):
+            print(say("feedback_nothing"), file=sys.stderr)
+            return 2
+        if args.list:
+            rows = state.feedback_history(profile.id, args.limit)
+            if not rows:
+                print(say("feedback_list_none"))
+            for r in rows:
+                print(say("feedback_list_line", at=r["judged_at"][:16].replace("T", " "), id=r["clipping_id"],
+                          field=r["field"], value="yes" if r["value"] else "no", by=r["judged_by"],
+                          note=f"  ({r['note']})" if r["note"] else ""))
+        if args.train or (judged and learn.due(profile.id, state)):
+            model = learn.train(profile.id, state, index)
+            for name in learn.FIELDS:
+                yes, no = model.counts.get(name, (0, 0))
+                key = "feedback_trained" if name in model.fields else "feedback_too_few"
+                print(say(key, field=name, yes=yes, no=no, min=settings.LEARN_MIN_PER_CLASS))
+    finally:
+        index.close()
+        state.close()
+    return 0
+
+
 def cmd_newsroom(args: argparse.Namespace, say: Messages) -> int:
     from presswatch.newsroom.server import main as newsroom_main
 
@@ -304,6 +349,16 @@ def build_parser() -> argparse.ArgumentParser:
             " (sitemaps, sitemap indexes and archive pages)")
     p.add_argument("--since", type=_since, required=True, help="a date like 2026-11-01 (or 7d)")
     p.add_argument("--source", action="append", help="only this site source (repeatable; default: every site)")
+    p = add("feedback", cmd_feedback, "the press office's judgement of a clipping (relevant, critical, misleading),"
+            " the list of judgements, or training the municipality's model on them")
+    p.add_argument("clipping_id", nargs="?", help="the clipping's id (presswatch search --json shows it)")
+    for name in ("relevant", "critical", "misleading"):
+        p.add_argument(f"--{name}", choices=["yes", "no"], help=f"is the clipping {name}?")
+    p.add_argument("--note", help="why (kept with the judgement)")
+    p.add_argument("--by", help="who judges (default: $USER)")
+    p.add_argument("--list", action="store_true", help="the newest judgements")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--train", action="store_true", help="train the model on the judgements now")
     p = add("newsroom", cmd_newsroom, "serve the local newsroom until Ctrl-C", profile=False)
     p.add_argument("--port", type=int, default=8765)
     return parser

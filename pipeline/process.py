@@ -21,6 +21,7 @@ from presswatch import settings
 from presswatch.enrich.cluster import assign_cluster, content_hash, simhash
 from presswatch.enrich.enricher import Enricher
 from presswatch.enrich.extract import ExtractionError, extract
+from presswatch.enrich.learn import ModelFile
 from presswatch.index.base import ClippingIndex
 from presswatch.profile import Profile
 from presswatch.records import Article, Clipping, RawPage
@@ -61,18 +62,26 @@ class ProcessReport:
 class Processor:
     """Turns queued pages into indexed clippings. Built once per profile; `run` processes one batch."""
 
-    def __init__(self, profile: Profile, state: State, index: ClippingIndex, enricher: Enricher) -> None:
+    def __init__(self, profile: Profile, state: State, index: ClippingIndex, enricher: Enricher,
+                 model: ModelFile | None = None) -> None:
         self.profile = profile
         self.state = state
         self.index = index
         self.enricher = enricher
+        self.model = model  # the press office's learned model, next to the store (enrich/learn.py)
 
     @classmethod
     def from_profile(cls, profile: Profile, state: State, index: ClippingIndex) -> Processor:
-        return cls(profile, state, index, Enricher.from_profile(profile))
+        return cls(profile, state, index, Enricher.from_profile(profile), ModelFile(state.path, profile.id))
 
     def run(self, limit: int = settings.QUEUE_BATCH) -> ProcessReport:
         report = ProcessReport()
+        if self.model is not None:
+            try:  # a model retrained since the last batch is used from this batch on
+                self.enricher.learned = self.model.current()
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("learned model %s not used: %s", self.model.path, exc)
+                self.enricher.learned = None
         for item in self.state.claim(limit, settings.QUEUE_MAX_ATTEMPTS):
             page = item.page
             try:

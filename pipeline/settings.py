@@ -67,6 +67,13 @@ DATE_CLOCK_SKEW_MINUTES = 60  # a page date up to this far past the fetch time i
 DATE_MAX_FEED_GAP_DAYS = 7  # a page date further than this from the feed's date is not trusted: the feed's date wins
 PAYWALL_SHORT_TEXT_CHARS = 700  # a body shorter than this with paywall markup or phrases is a teaser
 
+# learning from the press office's judgements (enrich/learn.py): a field's model is trained only with at least
+# LEARN_MIN_PER_CLASS judgements of each value, and overrides the rules only when it is this sure of the other
+# answer; `presswatch feedback` retrains by itself after LEARN_RETRAIN_EVERY new judgements
+LEARN_MIN_PER_CLASS = 20
+LEARN_CONFIDENCE = 0.8
+LEARN_RETRAIN_EVERY = 10
+
 # --- scheduling --------------------------------------------------------------------------------------------
 PROCESS_INTERVAL_S = 60
 SHUTDOWN_GRACE_S = 30

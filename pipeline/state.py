@@ -123,6 +123,20 @@ CREATE TABLE IF NOT EXISTS briefings (
     text TEXT NOT NULL,
     PRIMARY KEY (municipality, day, language)
 );
+
+-- The press office's judgements of a clipping's relevance and flags (`presswatch feedback`), kept as history: the
+-- latest judgement per clipping and field wins (enrich/learn.py trains on those).
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    clipping_id TEXT NOT NULL,
+    municipality TEXT NOT NULL,
+    field TEXT NOT NULL,             -- relevant | critical | misleading
+    value INTEGER NOT NULL,          -- what the press office says it is: 1 yes, 0 no
+    judged_by TEXT NOT NULL,
+    judged_at TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_by_clipping ON feedback(municipality, clipping_id, field, id);
 """
 
 
@@ -520,6 +534,34 @@ class State:
         counts = {"pending": 0, "sent": 0, "failed": 0}
         counts.update({r["state"]: r["n"] for r in rows})
         return counts
+
+    # --- the press office's feedback ---------------------------------------------------------------------------
+    def feedback_add(self, clipping_id: str, municipality: str, field: str, value: bool, judged_by: str,
+                     note: str | None = None, at: datetime | None = None) -> int:
+        """Record one judgement (history is kept; the latest per clipping and field wins). Returns its id."""
+        rows = self.execute(
+            "INSERT INTO feedback(clipping_id, municipality, field, value, judged_by, judged_at, note)"
+            " VALUES (?,?,?,?,?,?,?) RETURNING id",
+            (clipping_id, municipality, field, int(value), judged_by, _iso(at or utcnow()), note))
+        return int(rows[0]["id"])
+
+    def feedback_latest(self, municipality: str) -> dict[str, dict[str, bool]]:
+        """{clipping id: {field: value}}: the latest judgement per clipping and field."""
+        rows = self.execute(
+            "SELECT clipping_id, field, value FROM feedback WHERE id IN (SELECT max(id) FROM feedback"
+            " WHERE municipality=? GROUP BY clipping_id, field)", (municipality,))
+        out: dict[str, dict[str, bool]] = {}
+        for r in rows:
+            out.setdefault(r["clipping_id"], {})[r["field"]] = bool(r["value"])
+        return out
+
+    def feedback_history(self, municipality: str, limit: int = 50) -> list[sqlite3.Row]:
+        """The newest judgements first (who, when, what, note)."""
+        return self.execute("SELECT * FROM feedback WHERE municipality=? ORDER BY id DESC LIMIT ?",
+                            (municipality, limit))
+
+    def feedback_count(self, municipality: str) -> int:
+        return int(self.execute("SELECT count(*) AS n FROM feedback WHERE municipality=?", (municipality,))[0]["n"])
 
     # --- briefings ledger ----------------------------------------------------------------------------------------
     def briefing(self, municipality: str, day: str, language: str) -> sqlite3.Row | None:
