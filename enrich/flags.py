@@ -46,6 +46,7 @@ SARCASM_WEIGHT = 2.0
 QUESTION_TITLE = 0.5  # a cue in a question headline weighs half
 TIER_FACTOR = {1: 1.0, 2: 0.85, 3: 0.7}
 MAX_REASONS = 5
+REBUTTAL_FOR_BALANCE = 1.0  # an explicit denial (weight 1); a bare "it was lawful" (0.5) does not balance an accusation
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +124,14 @@ def critical_flag(sentences: Sequence[ScopedSentence], lang: str, tier: int) -> 
     negators = lexicons.words((lang,), "negators")
     strength = 0.0
     reasons: list[tuple[float, Reason]] = []
-    rebutted = False
+    rebuttal = 0.0
     negativity = 0.0
     negativity_used = 0.0
     actions = 0.0
     ironic: tuple[ScopedSentence, CueHit] | None = None
     for sent in sentences:
         keys = sent.field.keys
-        if rebut.any(keys, sent.start, sent.end):
-            rebutted = True
+        rebuttal += max((h.cue.weight for h in rebut.find(keys, sent.start, sent.end)), default=0.0)
         negativity += sum(-h.cue.weight for h in negative.find(keys, sent.start, sent.end) if h.cue.weight < 0)
         if sent.lead and ironic is None:
             hits = irony.find(keys, sent.start, sent.end)
@@ -169,6 +169,7 @@ def critical_flag(sentences: Sequence[ScopedSentence], lang: str, tier: int) -> 
             continue
         strength += w
         reasons.append((w, _reason(sent, cue)))
+    rebutted = rebuttal >= REBUTTAL_FOR_BALANCE
     sarcasm = ironic is not None and (strength >= 0.5 or negativity >= 1.5)
     if sarcasm and ironic is not None:
         sent, hit = ironic

@@ -34,7 +34,7 @@ _LETTERS: dict[str, str] = {
 }
 _MK_SHARED = "јљњџ"  # Macedonian and Serbian
 _NOT_MK_CYRILLIC = "ђћыэёйщъьюяіїєў"
-_FOREIGN_LATIN = "łśźćńőűßñøåæãõșțăîâêëïàèìòùāēīķļņģŀœ"
+_FOREIGN_LATIN = "łśźżćńőűßñøåæãõșțăîâêëïàèìòùāēīķļņģŀœ"  # ż: Polish (its ą ę are also Lithuanian)
 _TR_SHARED = "çöü"
 _identifier_lock = threading.Lock()
 _identifier: Any = None

@@ -3,10 +3,11 @@
 Each sentence in scope (scope.py) adds the valences of its words (`positive.txt`, `negative.txt`), criticism and
 accusation cues count as negative; a negator shortly before a cue flips and weakens it ("nie je dobré",
 "not good"), as does the negative prefix ne- in Slovak, Czech and Lithuanian ("nebezpečný"); an intensifier
-right before strengthens it ("veľmi", "çok", "labai"). In a sentence about the national government only the
-praise counts (the blame is the state's). The title and the lead weigh more. The flags refine the label: a
-critical article reads negative whatever its polite words (sarcasm), unless the municipality's rebuttal stands
-beside the accusation in the same article (balanced reporting reads neutral).
+right before strengthens it ("veľmi", "çok", "labai"); in a sentence about a plan or a future event
+(`announcement.txt`: "bude", "planuoja", "ќе", "will") praise words weigh half. In a sentence about the national
+government only the praise counts (the blame is the state's). The title and the lead weigh more. The flags refine
+the label: a critical article reads negative whatever its polite words (sarcasm), unless the municipality's
+explicit rebuttal stands beside the accusation in the same article (balanced reporting reads neutral).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ LEAD_WEIGHT = 1.5
 CUE_WEIGHT = -0.6  # a criticism cue of strength w counts as valence -0.6 w
 NEGATED = -0.5  # a negated valence flips and halves
 REBUTTED = 0.3  # a criticism answered in the same article reads balanced
+ANNOUNCED = 0.5  # praise words in a sentence about a plan or a future event ("will open", "bude otvorený")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ def sentence_valence(sent: ScopedSentence, lang: str) -> SentenceScore:
     crit = lexicons.cues(lang, "criticism", "accusation")
     negators = lexicons.words((lang,), "negators")
     intens = lexicons.cues(lang, "intensifiers")
+    announced = lexicons.cues(lang, "announcement").any(keys, sent.start, sent.end)
     hits = polar.find(keys, sent.start, sent.end)
     covered = {k for h in hits for k in range(h.start, h.end)}
     total = 0.0
@@ -59,6 +62,8 @@ def sentence_valence(sent: ScopedSentence, lang: str) -> SentenceScore:
         boost = [i for i in intens.find(keys, max(sent.start, h.start - 2), h.start) if i.end == h.start]
         if boost:
             v *= boost[0].cue.weight
+        if announced and v > 0:
+            v *= ANNOUNCED  # what is planned or announced is news, not yet an achievement
         total += v
     if lang in ("sk", "cs", "lt"):
         # the negative prefix: "nebezpečný" is "bezpečný" negated (only where no entry matched the word itself)

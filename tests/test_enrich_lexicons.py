@@ -16,7 +16,7 @@ KEYED = {"roles", "places", "months", "units", "years"}
 def test_every_language_has_the_files_the_rules_read() -> None:
     needed = {"stopwords", "roles", "honorifics", "places", "municipal", "national", "positive", "negative",
               "negators", "intensifiers", "criticism", "accusation", "hedges", "unverified", "rebuttal", "irony",
-              "months", "units", "years", "generic", "paywall", "conditionals"}
+              "months", "units", "years", "generic", "paywall", "conditionals", "announcement"}
     for lang in lexicons.LANGS:
         have = {p.stem for p in (LEXICON_DIR / lang).glob("*.txt")}
         assert needed <= have, (lang, needed - have)

@@ -15,7 +15,16 @@ from typing import Any
 
 import pytest
 
-from presswatch.enrich.evaluate import FLOORS_PATH, METRICS, EvalReport, evaluate, fingerprint, format_report
+from presswatch.enrich.evaluate import (
+    FLOORS_PATH,
+    METRICS,
+    MINIMUMS,
+    EvalReport,
+    below_minimums,
+    evaluate,
+    fingerprint,
+    format_report,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = Path(__file__).resolve().parents[1].parent / "shared/eval/dev"
@@ -34,6 +43,16 @@ def check(report: EvalReport, name: str) -> None:
     below = {m: (report.overall[m], recorded["floors"][m]) for m in METRICS
              if report.overall[m] < recorded["floors"][m]}
     assert not below, f"{name}: below the floor (measured, floor): {below}\n{format_report(report, errors=True)}"
+    # per language: the recorded floors (measured minus margin) and the issue's minimums, which hold for every
+    # language on its own (a good language must not hide a weak one in the overall figure)
+    per_lang = recorded["per_lang"]
+    assert set(per_lang) == set(report.per_lang), f"{name}: languages changed; regenerate the floors"
+    below_lang = {(lang, m): (report.per_lang[lang][m], per_lang[lang]["floors"][m])
+                  for lang in report.per_lang for m in METRICS
+                  if report.per_lang[lang][m] < per_lang[lang]["floors"][m]}
+    assert not below_lang, f"{name}: a language fell below its floor (measured, floor): {below_lang}"
+    low = below_minimums(report)
+    assert not low, f"{name}: below the acceptance minimums {MINIMUMS}: {low}\n{format_report(report, errors=True)}"
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +95,23 @@ def test_floors_record_the_fingerprint_of_the_data_they_were_measured_on() -> No
     assert own["fingerprint"] == fingerprint(OWN)
     assert set(own["floors"]) == set(METRICS)
     assert all(0.0 <= own["floors"][m] <= own["measured"][m] for m in METRICS)
+    for lang in ("sk", "cs", "lt", "tr", "mk", "en"):
+        rec = own["per_lang"][lang]
+        assert all(0.0 <= rec["floors"][m] <= rec["measured"][m] for m in METRICS)
+
+
+def test_the_recorded_minimums_are_the_issues() -> None:
+    data = json.loads(FLOORS_PATH.read_text(encoding="utf-8"))
+    assert data["minimums"] == MINIMUMS
+    assert MINIMUMS == {"officials_p": 0.90, "officials_r": 0.90, "relevance_acc": 0.90, "critical_f1": 0.80,
+                        "misleading_r": 0.70, "sentiment_acc": 0.75}
+
+
+def test_a_weak_language_is_caught_even_when_the_overall_figure_passes() -> None:
+    good = {m: 1.0 for m in METRICS}
+    weak = dict(good, sentiment_acc=0.6875)
+    report = EvalReport("x", "f", {"sk": good, "cs": weak, "en": good}, good, {"items": 48, "languages": 3})
+    assert below_minimums(report) == {"cs": {"sentiment_acc": 0.6875}}
 
 
 def test_a_changed_set_is_noticed(tmp_path: Path) -> None:
