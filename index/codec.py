@@ -97,6 +97,8 @@ def _reason_to_dict(r: Reason) -> dict[str, Any]:
         out["record"] = r.record
     if r.fact_id is not None:
         out["fact_id"] = r.fact_id
+    if r.record_url is not None:
+        out["record_url"] = r.record_url
     return out
 
 
@@ -169,7 +171,8 @@ def _flag(f: Mapping[str, Any], i: int) -> Flag:
     reasons = tuple(
         Reason(cue=str(r["cue"]), quote=str(r["quote"]),
                field=cast(Field, _choice(r, "field", _FIELDS, f"flags[{i}].reasons[{k}].field")),
-               start=int(r["start"]), end=int(r["end"]), record=r.get("record"), fact_id=r.get("fact_id"))
+               start=int(r["start"]), end=int(r["end"]), record=r.get("record"), fact_id=r.get("fact_id"),
+               record_url=r.get("record_url"))
         for k, r in enumerate(f.get("reasons") or ())
     )
     return Flag(type=cast(FlagType, _choice(f, "type", _FLAG_TYPES, f"flags[{i}].type")),

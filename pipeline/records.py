@@ -99,6 +99,7 @@ class Reason:
     end: int
     record: str | None = None  # for misleading: the official record (fact statement) contradicted
     fact_id: str | None = None
+    record_url: str | None = None  # where that record was published (a municipality release), if not the profile
 
 
 @dataclass(frozen=True, slots=True)
