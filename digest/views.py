@@ -24,6 +24,7 @@ class ReasonView:
     cue: str
     quote: str  # already in the language's quotation marks
     record: str | None  # for misleading: the official record contradicted
+    record_url: str | None = None  # the municipality's release that states it (links only http/https)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ def flag_views(profile: Profile, L: Locale, flags: Sequence[Flag],
     for flag in sorted(flags, key=lambda f: (FLAG_ORDER.get(f.type, 9), -f.severity)):
         reasons = tuple(
             ReasonView(cue=one_line(r.cue), quote=L.quote(one_line(r.quote, defaults.QUOTE_MAX_CHARS)),
-                       record=_record(profile, r))
+                       record=_record(profile, r), record_url=safe_url(r.record_url))
             for r in flag.reasons[:max_reasons]
         )
         out.append(FlagView(type=flag.type, label=L.t(f"flag_{flag.type}"), severity=L.percent(flag.severity),

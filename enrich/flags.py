@@ -194,7 +194,7 @@ def misleading_flag(sentences: Sequence[ScopedSentence], contradictions: Sequenc
     for c in contradictions:
         s, e = c.field.sentences[c.sentence]
         reasons.append(Reason(cue=c.cue, quote=c.field.text[s:e], field=c.field.name, start=s, end=e,
-                              record=c.fact.statement, fact_id=c.fact.id))
+                              record=c.fact.statement, fact_id=c.fact.id, record_url=c.fact.url))
         strength += 2.0
     accusation = lexicons.cues(lang, "accusation")
     hedges = lexicons.cues(lang, "hedges")

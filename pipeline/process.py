@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from presswatch import settings
 from presswatch.enrich.cluster import assign_cluster, content_hash, simhash
 from presswatch.enrich.enricher import Enricher
 from presswatch.enrich.extract import ExtractionError, extract
+from presswatch.enrich.lang import LANGS
 from presswatch.enrich.learn import ModelFile
+from presswatch.enrich.official import OfficialRecord, records_from_release
 from presswatch.index.base import ClippingIndex
 from presswatch.profile import Profile
 from presswatch.records import Article, Clipping, RawPage
@@ -43,6 +45,8 @@ class ProcessReport:
     joined: int = 0  # copies that joined an existing story cluster (syndication)
     duplicates: int = 0  # exact copies of a page of the same outlet: recorded, not indexed
     updated: int = 0  # new versions of clippings already indexed (updated articles)
+    records: int = 0  # figures and dates taken into the official record from the municipality's releases
+    rechecked: int = 0  # earlier clippings whose misleading flag changed against a new release
     errors: list[str] = field(default_factory=list)
     clippings: list[Clipping] = field(default_factory=list)
 
@@ -55,6 +59,8 @@ class ProcessReport:
         self.joined += other.joined
         self.duplicates += other.duplicates
         self.updated += other.updated
+        self.records += other.records
+        self.rechecked += other.rechecked
         self.errors += other.errors
         self.clippings += other.clippings
 
@@ -69,6 +75,8 @@ class Processor:
         self.index = index
         self.enricher = enricher
         self.model = model  # the press office's learned model, next to the store (enrich/learn.py)
+        self.releases = {s.id for s in profile.sources.releases}  # the municipality's own: the official record
+        self._load_records()
 
     @classmethod
     def from_profile(cls, profile: Profile, state: State, index: ClippingIndex) -> Processor:
@@ -82,6 +90,7 @@ class Processor:
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("learned model %s not used: %s", self.model.path, exc)
                 self.enricher.learned = None
+        recheck_since: list[datetime] = []
         for item in self.state.claim(limit, settings.QUEUE_MAX_ATTEMPTS):
             page = item.page
             try:
@@ -95,6 +104,13 @@ class Processor:
                     article, extra, changed = self._new_version(page, article, previous)
                     report.updated += int(changed)
                 enrichment = self.enricher.enrich(article)
+                if page.source in self.releases:
+                    # the municipality's own release is the record, not a claim to check against it
+                    enrichment = replace(enrichment, flags=tuple(f for f in enrichment.flags
+                                                                 if f.type != "misleading"))
+                    extra["release"] = page.source
+                    if self._record_release(article, enrichment.lang, report):
+                        recheck_since.append(article.published or page.fetched_at)
                 fingerprint = simhash(article.text or article.title)
                 when = article.published or page.fetched_at
                 if previous is not None and previous.cluster_id:
@@ -126,7 +142,51 @@ class Processor:
             report.paywalled += int(article.paywalled)
             report.joined += int(cluster_id != article.id)
             report.clippings.append(clipping)
+        if recheck_since:
+            self._recheck(min(recheck_since), report)
         return report
+
+    # --- the official record ------------------------------------------------------------------------------------
+
+    def _load_records(self) -> None:
+        records = [OfficialRecord.from_row(r) for r in self.state.records(self.profile.id)]
+        self.enricher.facts.set_records(r.checked(self.enricher.facts.topics) for r in records)
+
+    def _record_release(self, article: Article, lang: str, report: ProcessReport) -> bool:
+        """Store what a release states; True when that changed the record (a new release, or an edited one)."""
+        records = records_from_release(article, lang if lang in LANGS else self.profile.municipality.lang)
+        before = {(r["cue"], r["context"]) for r in self.state.records(self.profile.id)
+                  if r["release_id"] == article.id}
+        after = {(r.cue, r.context) for r in records}
+        if before == after:
+            return False
+        self.state.records_replace(self.profile.id, article.id, [r.to_row() for r in records])
+        self._load_records()
+        report.records += len(records)
+        return True
+
+    def _recheck(self, since: datetime, report: ProcessReport) -> None:
+        """Check the clippings published since a new release against it: a claim the release contradicts becomes
+        misleading (and one it confirms stops being). Only the misleading flag is recomputed."""
+        since = max(since, utcnow() - timedelta(days=settings.RELEASE_RECHECK_DAYS))
+        in_batch = {c.article.id: i for i, c in enumerate(report.clippings)}
+        for cid, _, _ in self.index.fingerprints(self.profile.id, since):
+            clipping = self.index.get(cid)
+            if clipping is None or clipping.extra.get("release") or not clipping.enrichment.relevant:
+                continue
+            fresh = self.enricher.enrich(clipping.article)
+            old = [f for f in clipping.enrichment.flags if f.type == "misleading"]
+            new = [f for f in fresh.flags if f.type == "misleading"]
+            if old == new:
+                continue
+            flags = tuple([f for f in clipping.enrichment.flags if f.type != "misleading"] + new)
+            updated = replace(clipping, enrichment=replace(clipping.enrichment, flags=flags), indexed_at=utcnow())
+            self.index.upsert([updated])
+            report.rechecked += 1
+            if cid in in_batch:
+                report.clippings[in_batch[cid]] = updated
+            else:
+                report.clippings.append(updated)
 
     def _is_duplicate(self, page: RawPage, article: Article) -> bool:
         """The same text already came from this outlet under another URL: record this page as its duplicate."""

@@ -61,6 +61,9 @@ BACKFILL_FETCH_BATCH = 20  # `presswatch backfill`: pages fetched between two pr
 # --- processing --------------------------------------------------------------------------------------------
 QUEUE_BATCH = 50  # raw pages enriched per batch
 QUEUE_MAX_ATTEMPTS = 3  # a page that fails this often is parked as failed, with its error, not retried forever
+# A new or changed release of the municipality re-checks the clippings published since (for misleading figures),
+# but none older than this: a release found by a backfill must not re-enrich years of archive in one batch.
+RELEASE_RECHECK_DAYS = 30
 MIN_TEXT_CHARS = 80  # shorter extractions fall back to the feed summary and are marked as teasers
 # extraction (enrich/extract.py): when the page's own publication date is trusted, when a page is a paywalled teaser
 DATE_CLOCK_SKEW_MINUTES = 60  # a page date up to this far past the fetch time is clock skew (or a DST slip), not bad

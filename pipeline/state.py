@@ -137,6 +137,27 @@ CREATE TABLE IF NOT EXISTS feedback (
     note TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_by_clipping ON feedback(municipality, clipping_id, field, id);
+
+-- The official record from the municipality's own releases: each figure and full date a release states
+-- (enrich/official.py). A new version of a release replaces its rows; misleading claims are checked against them.
+CREATE TABLE IF NOT EXISTS official_records (
+    id TEXT PRIMARY KEY,             -- <release clipping id>#<n>
+    municipality TEXT NOT NULL,
+    release_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    published TEXT,
+    lang TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    context TEXT NOT NULL,
+    cue TEXT NOT NULL,
+    value REAL,
+    day TEXT,
+    unit TEXT,
+    year INTEGER,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS official_records_by_release ON official_records(municipality, release_id);
 """
 
 
@@ -562,6 +583,30 @@ class State:
 
     def feedback_count(self, municipality: str) -> int:
         return int(self.execute("SELECT count(*) AS n FROM feedback WHERE municipality=?", (municipality,))[0]["n"])
+
+    # --- the official record from releases ---------------------------------------------------------------------
+    def records_replace(self, municipality: str, release_id: str, rows: list[dict[str, Any]]) -> None:
+        """Store the figures of one release, replacing what an earlier version of it stated (one transaction)."""
+        cols = ("id", "release_id", "url", "title", "published", "lang", "statement", "context", "cue", "value",
+                "day", "unit", "year")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM official_records WHERE municipality=? AND release_id=?",
+                                   (municipality, release_id))
+                now = _iso(utcnow())
+                self._conn.executemany(
+                    f"INSERT OR REPLACE INTO official_records(municipality, recorded_at, {', '.join(cols)})"
+                    f" VALUES (?, ?, {', '.join('?' for _ in cols)})",
+                    [(municipality, now, *(r[c] for c in cols)) for r in rows])
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def records(self, municipality: str) -> list[sqlite3.Row]:
+        return self.execute("SELECT * FROM official_records WHERE municipality=? ORDER BY published, id",
+                            (municipality,))
 
     # --- briefings ledger ----------------------------------------------------------------------------------------
     def briefing(self, municipality: str, day: str, language: str) -> sqlite3.Row | None:
