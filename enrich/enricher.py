@@ -35,7 +35,7 @@ STEPS: tuple[tuple[int, str], ...] = (
     (400, "relevance"),
     (500, "scope"),  # the sentences about the municipality
     (600, "flags"),
-    (650, "learned"),  # the press office's judgements adjust relevance and the critical flag (learn.py)
+    (650, "learned"),  # the press office's judgements adjust relevance and the critical and misleading flags
     (700, "sentiment"),  # after the flags: sarcasm and rebuttals refine the label
 )
 
@@ -48,7 +48,7 @@ class Analysis:
     mentions: MentionResult
     relevance_score: float
     enrichment: Enrichment
-    adjusted: tuple[str, ...] = ()  # fields the learned model decided against the rules
+    adjusted: tuple[learn.Overruled, ...] = ()  # the learned model's decisions against the rules
 
 
 @dataclass(slots=True)
@@ -67,7 +67,7 @@ class _Work:
     criticism: float = 0.0
     rebutted: bool = False
     sentiment: Sentiment = Sentiment("neutral", 0.0)
-    adjusted: list[str] = field(default_factory=list)
+    adjusted: list[learn.Overruled] = field(default_factory=list)  # the learned model against the rules
 
 
 class Enricher:
@@ -99,6 +99,7 @@ class Enricher:
             mentions=work.mentions.mentions,
             sentiment=work.sentiment,
             flags=tuple(work.flags),
+            overruled=tuple(work.adjusted),  # the trace of the model's decisions travels with the clipping
         )
         return Analysis(work.doc, work.mentions, work.relevance_score, enrichment, tuple(work.adjusted))
 
@@ -134,7 +135,7 @@ class Enricher:
             w.flags.append(critical)
         if w.relevant:
             pub_year = w.article.published.year if w.article.published else None
-            contradictions = self.facts.check(w.doc.fields, w.rules_lang, pub_year)
+            contradictions = self.facts.check(w.doc.fields, w.rules_lang, pub_year, w.article.published)
             misleading = misleading_flag(w.sentences, contradictions, w.rules_lang, tier)
             if misleading is not None:
                 w.flags.append(misleading)
@@ -145,18 +146,21 @@ class Enricher:
             return
         assert w.mentions is not None
         ex = learn.example(w.article, w.relevant, w.flags, len(w.mentions.officials), len(w.mentions.bodies))
-        relevant, _ = self.learned.decide("relevant", w.relevant, ex)
-        if relevant != w.relevant:
-            w.relevant = relevant
-            w.adjusted.append("relevant")
-        rule_critical = any(f.type == "critical" for f in w.flags)
-        critical, p = self.learned.decide("critical", rule_critical, ex)
-        if critical != rule_critical:
-            w.adjusted.append("critical")
-            if critical and p is not None:
-                w.flags.insert(0, learn.learned_flag(w.article, p))
+        flip = self.learned.overruled("relevant", w.relevant, ex)
+        if flip is not None:
+            w.relevant = flip.model
+            w.adjusted.append(flip)
+        for flag_type in learn.FLAGS:
+            raised = any(f.type == flag_type for f in w.flags)
+            flip = self.learned.overruled(flag_type, raised, ex)
+            if flip is None or (flip.model and flag_type == "misleading" and not w.relevant):
+                continue  # the rules stand; a misleading flag is raised on relevant clippings only, as the rules do
+            w.adjusted.append(flip)
+            if flip.model:
+                w.flags.insert(0 if flag_type == "critical" else len(w.flags),
+                               learn.learned_flag(w.article, flip.probability, flag_type))
             else:
-                w.flags = [f for f in w.flags if f.type != "critical"]
+                w.flags = [f for f in w.flags if f.type != flag_type]
 
     def _step_sentiment(self, w: _Work) -> None:
         critical = any(f.type == "critical" for f in w.flags)

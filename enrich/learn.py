@@ -1,13 +1,16 @@
 """Learning from the press office: a per-municipality model trained on its judgements (`presswatch feedback`).
 
-The press office marks a clipping relevant or not, critical or not (State.feedback_*; the latest judgement per
-clipping and field wins). `train` fits, per field, a logistic regression on hashed word 1-2-grams and character
+The press office marks a clipping relevant or not, critical or not, misleading or not (State.feedback_*; the
+latest judgement per clipping and field wins). `train` fits, per field, a logistic regression on hashed word 1-2-grams and character
 3-5-grams of the title, the lead and the sentences the flags quote, plus the outlet and the rules' own decisions
 (relevant, critical and its severity, misleading, how many officials and bodies were found). Only local data is
 used; nothing is downloaded. The model adjusts the rules, it does not replace them: a field is learned only with
 at least settings.LEARN_MIN_PER_CLASS judgements of each value, and the rules' decision is overturned only when the
-model gives the other answer a probability of at least settings.LEARN_CONFIDENCE. Misleading judgements are kept
-but not learned: they are too rare to learn from.
+model gives the other answer a probability of at least settings.LEARN_CONFIDENCE. Misleading is learned like
+critical, under the same thresholds (so in practice only where the press office judges it often). A flag the model
+raises says in its reason that it comes from the press office's judgements and how sure the model was; a decision
+against the rules is kept on the record (`Enrichment.overruled`). At training time each learned field also
+records its cross-validated accuracy and the rules' accuracy on the same judgements, for `presswatch status`.
 
 The model is a JSON file next to the store (`<store>.learned-<municipality>.json`): the hashing vectorisers need
 no vocabulary, so the weights (sparse) and the intercept are all there is to keep, and no pickle is loaded.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,13 +29,16 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from presswatch import settings
 from presswatch.index.base import ClippingIndex
-from presswatch.records import Article, Clipping, Flag, Reason
+from presswatch.records import Article, Clipping, Flag, FlagType, LearnedField, Overruled, Reason
 from presswatch.state import State
 
-FIELDS: tuple[str, ...] = ("relevant", "critical")  # what the model may adjust
+FIELDS: tuple[LearnedField, ...] = ("relevant", "critical", "misleading")  # what the model may adjust
+FLAGS: tuple[FlagType, ...] = ("critical", "misleading")  # the flags among them
+LEARNED_CUE = "press office judgements"  # how a flag the model raised names its source
 JUDGED: tuple[str, ...] = ("relevant", "critical", "misleading")  # what the press office may judge
 FORMAT = 1
 _HASH_FEATURES = 2**18
@@ -43,6 +49,7 @@ _CHARS = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=_H
 _NUMERIC = ("rule_relevant", "rule_critical", "critical_severity", "rule_misleading", "officials", "bodies")
 DIMENSIONS = 2 * _HASH_FEATURES + len(_NUMERIC)
 LEAD_CHARS = 400
+_CV_FOLDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +91,17 @@ def example(article: Article, relevant: bool, flags: Sequence[Flag], officials: 
 
 
 def example_from_clipping(c: Clipping) -> Example:
+    """The example as the rules saw the clipping: where a model overruled them (Enrichment.overruled), the rules'
+    values are restored and the flags the model raised are left out, so that the model learns from the rules'
+    decisions, as it is applied to them (a flag the model removed is lost, with its quotes: its value is kept)."""
     e = c.enrichment
-    return example(c.article, e.relevant, e.flags, len(e.officials), len(e.bodies))
+    rules = {o.field: o.rules for o in e.overruled}
+    flags = [f for f in e.flags if not any(r.cue.startswith(LEARNED_CUE) for r in f.reasons)]
+    ex = example(c.article, rules.get("relevant", e.relevant), flags, len(e.officials), len(e.bodies))
+    crit, mis = rules.get("critical", ex.critical), rules.get("misleading", ex.misleading)
+    if crit != ex.critical or mis != ex.misleading:
+        ex = replace(ex, critical=crit, misleading=mis)
+    return ex
 
 
 def vectorise(examples: Sequence[Example]) -> sparse.csr_matrix:
@@ -101,6 +117,8 @@ class FieldModel:
     no: int
     intercept: float
     weights: np.ndarray  # dense, DIMENSIONS long
+    cv_accuracy: float | None = None  # cross-validated on the judgements at training time
+    rules_accuracy: float | None = None  # the rules alone on the same judgements
 
     def probability(self, x: sparse.csr_matrix) -> float:
         z = float((x @ self.weights)[0]) + self.intercept
@@ -121,6 +139,13 @@ class LearnedModel:
         fm = self.fields.get(field_name)
         return None if fm is None else fm.probability(vectorise([ex]))
 
+    def overruled(self, field_name: LearnedField, rule_value: bool, ex: Example) -> Overruled | None:
+        """The trace of the model's decision against the rules' value, or None when the rules stand."""
+        decision, p = self.decide(field_name, rule_value, ex)
+        if decision == rule_value or p is None:
+            return None
+        return Overruled(field_name, rule_value, decision, p, self.trained_at, self.judgements)
+
     def decide(self, field_name: str, rule_value: bool, ex: Example) -> tuple[bool, float | None]:
         """(decision, the model's probability): the rules' value unless the model is sure of the other answer."""
         p = self.probability(field_name, ex)
@@ -140,6 +165,7 @@ class LearnedModel:
         for name, fm in self.fields.items():
             nz = np.flatnonzero(fm.weights)
             out["fields"][name] = {"yes": fm.yes, "no": fm.no, "intercept": fm.intercept,
+                                   "cv_accuracy": fm.cv_accuracy, "rules_accuracy": fm.rules_accuracy,
                                    "index": nz.tolist(), "weight": [round(float(w), 6) for w in fm.weights[nz]]}
         return out
 
@@ -153,8 +179,13 @@ class LearnedModel:
         for name, f in data["fields"].items():
             weights = np.zeros(DIMENSIONS)
             weights[np.asarray(f["index"], dtype=np.int64)] = np.asarray(f["weight"], dtype=np.float64)
-            model.fields[name] = FieldModel(name, int(f["yes"]), int(f["no"]), float(f["intercept"]), weights)
+            model.fields[name] = FieldModel(name, int(f["yes"]), int(f["no"]), float(f["intercept"]), weights,
+                                            _opt_float(f.get("cv_accuracy")), _opt_float(f.get("rules_accuracy")))
         return model
+
+
+def _opt_float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def model_path(store: Path, municipality: str) -> Path:
@@ -214,10 +245,31 @@ def fit(examples: Sequence[Example], labels: Mapping[str, Sequence[bool | None]]
         if x_all is None or yes < min_per_class or no < min_per_class:
             continue
         y = np.array([int(bool(ys[i])) for i in rows])
-        clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+        clf = _classifier()
         clf.fit(x_all[rows], y)
-        model.fields[name] = FieldModel(name, yes, no, float(clf.intercept_[0]), np.asarray(clf.coef_[0]).copy())
+        rules = np.array([int(_rule_value(examples[i], name)) for i in rows])
+        model.fields[name] = FieldModel(name, yes, no, float(clf.intercept_[0]), np.asarray(clf.coef_[0]).copy(),
+                                        cv_accuracy=_cv_accuracy(x_all[rows], y),
+                                        rules_accuracy=round(float(np.mean(rules == y)), 4))
     return model
+
+
+def _classifier() -> LogisticRegression:
+    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+
+
+def _rule_value(ex: Example, name: str) -> bool:
+    return bool(getattr(ex, name))
+
+
+def _cv_accuracy(x: sparse.csr_matrix, y: np.ndarray) -> float | None:
+    """Stratified k-fold accuracy of the model's own answer (not of the thresholded adjustment): a cheap check on
+    a few hundred judgements at most."""
+    smallest = int(np.bincount(y).min())
+    if smallest < 2:
+        return None
+    folds = StratifiedKFold(n_splits=min(_CV_FOLDS, smallest), shuffle=True, random_state=0)
+    return round(float(np.mean(cross_val_score(_classifier(), x, y, cv=folds, scoring="accuracy"))), 4)
 
 
 def train(municipality: str, state: State, index: ClippingIndex) -> LearnedModel:
@@ -245,13 +297,14 @@ def due(municipality: str, state: State, every: int = settings.LEARN_RETRAIN_EVE
     return state.feedback_count(municipality) - trained >= every
 
 
-def learned_flag(article: Article, probability: float) -> Flag:
-    """A critical flag raised by the press office's judgements where the rules found none: it says so."""
+def learned_flag(article: Article, probability: float, flag_type: FlagType = "critical") -> Flag:
+    """A flag (critical or misleading) raised by the press office's judgements where the rules found none: its
+    reason says so and how sure the model was."""
     title = article.title
-    reason = Reason(cue=f"press office judgements (p={probability:.2f})", quote=title, field="title", start=0,
+    reason = Reason(cue=f"{LEARNED_CUE} (p={probability:.2f})", quote=title, field="title", start=0,
                     end=len(title))
-    return Flag("critical", round(0.2 + 0.3 * probability, 3), (reason,))
+    return Flag(flag_type, round(0.2 + 0.3 * probability, 3), (reason,))
 
 
-__all__ = ["FIELDS", "JUDGED", "Example", "LearnedModel", "ModelFile", "due", "example", "example_from_clipping",
-           "fit", "learned_flag", "load", "model_path", "save", "train"]
+__all__ = ["FIELDS", "FLAGS", "JUDGED", "LEARNED_CUE", "Example", "LearnedModel", "ModelFile", "Overruled", "due",
+           "example", "example_from_clipping", "fit", "learned_flag", "load", "model_path", "save", "train"]

@@ -11,6 +11,8 @@ The shape is flat and a superset of an enrichment output line (DESIGN.md, "Enric
   JavaScript and jq, and Elasticsearch's `long` is signed. An integer is accepted when reading.
 - `critical`, `misleading` and `max_severity` are derived from `flags`; they are written for readers and
   ignored when reading.
+- `overruled` lists where the press office's model decided against the rules (field, what the rules said, what
+  the model decided, its probability, when it was trained); documents written before it existed read as none.
 - `article_lang` is the language the article declared or extraction guessed (`Article.lang`); `lang` is the
   enrichment's decision.
 """
@@ -28,7 +30,9 @@ from presswatch.records import (
     Field,
     Flag,
     FlagType,
+    LearnedField,
     Mention,
+    Overruled,
     Reason,
     Sentiment,
     SentimentLabel,
@@ -36,6 +40,7 @@ from presswatch.records import (
 
 _FIELDS = get_args(Field)
 _FLAG_TYPES = get_args(FlagType)
+_LEARNED_FIELDS = get_args(LearnedField)
 _LABELS = get_args(SentimentLabel)
 _MASK64 = (1 << 64) - 1
 
@@ -79,6 +84,7 @@ def clipping_to_dict(c: Clipping) -> dict[str, Any]:
             {"type": f.type, "severity": f.severity, "reasons": [_reason_to_dict(r) for r in f.reasons]}
             for f in e.flags
         ],
+        "overruled": [_overruled_to_dict(o) for o in e.overruled],
         "authors": list(a.authors),
         "article_lang": a.lang,
         "paywalled": a.paywalled,
@@ -89,6 +95,11 @@ def clipping_to_dict(c: Clipping) -> dict[str, Any]:
         "indexed_at": to_iso(c.indexed_at),
         "extra": dict(c.extra),
     }
+
+
+def _overruled_to_dict(o: Overruled) -> dict[str, Any]:
+    return {"field": o.field, "rules": o.rules, "model": o.model, "probability": o.probability,
+            "trained_at": to_iso(o.trained_at), "judgements": o.judgements}
 
 
 def _reason_to_dict(r: Reason) -> dict[str, Any]:
@@ -140,6 +151,7 @@ def _decode(d: Mapping[str, Any]) -> Clipping:
         sentiment=Sentiment(label=cast(SentimentLabel, _choice(sentiment, "label", _LABELS, "sentiment.label")),
                             score=float(sentiment["score"])),
         flags=tuple(_flag(f, i) for i, f in enumerate(d.get("flags") or ())),
+        overruled=tuple(_overruled(o, i) for i, o in enumerate(d.get("overruled") or ())),
     )
     fingerprint = d.get("fingerprint")
     if isinstance(fingerprint, str):
@@ -177,6 +189,15 @@ def _flag(f: Mapping[str, Any], i: int) -> Flag:
     )
     return Flag(type=cast(FlagType, _choice(f, "type", _FLAG_TYPES, f"flags[{i}].type")),
                 severity=float(f["severity"]), reasons=reasons)
+
+
+def _overruled(o: Mapping[str, Any], i: int) -> Overruled:
+    trained_at = _time(o, "trained_at")
+    if trained_at is None:
+        raise CodecError(f"overruled[{i}].trained_at is missing")
+    return Overruled(field=cast(LearnedField, _choice(o, "field", _LEARNED_FIELDS, f"overruled[{i}].field")),
+                     rules=_bool(o, "rules"), model=_bool(o, "model"), probability=float(o["probability"]),
+                     trained_at=trained_at, judgements=int(o.get("judgements") or 0))
 
 
 def _str(d: Mapping[str, Any], key: str) -> str:

@@ -281,6 +281,10 @@ def cmd_feedback(args: argparse.Namespace, say: Messages) -> int:
                 yes, no = model.counts.get(name, (0, 0))
                 key = "feedback_trained" if name in model.fields else "feedback_too_few"
                 print(say(key, field=name, yes=yes, no=no, min=settings.LEARN_MIN_PER_CLASS))
+                fm = model.fields.get(name)
+                if fm is not None and fm.cv_accuracy is not None and fm.rules_accuracy is not None:
+                    print(say("feedback_accuracy", field=name, cv=f"{fm.cv_accuracy:.2f}",
+                              rules=f"{fm.rules_accuracy:.2f}"))
     finally:
         index.close()
         state.close()

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
 FlagType = Literal["critical", "misleading"]
+LearnedField = Literal["relevant", "critical", "misleading"]  # what the press office's model may overrule
 Field = Literal["title", "text"]
 
 
@@ -116,6 +117,24 @@ class Sentiment:
 
 
 @dataclass(frozen=True, slots=True)
+class Overruled:
+    """The trace of a decision the press office's model (enrich/learn.py) took against the rules: a removed flag
+    or a relevance flip stays visible, with how sure the model was and which model it was."""
+
+    field: LearnedField
+    rules: bool  # what the rules said (relevant; critical or misleading flag raised)
+    model: bool  # what the model decided instead
+    probability: float  # the model's P(field is true)
+    trained_at: datetime  # the model's version: when it was trained
+    judgements: int = 0  # feedback rows it was trained on
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "rules": self.rules, "model": self.model,
+                "probability": round(self.probability, 3), "trained_at": self.trained_at.isoformat(),
+                "judgements": self.judgements}
+
+
+@dataclass(frozen=True, slots=True)
 class Enrichment:
     """Everything the enrichment stage adds to an article (the enrichment contract in DESIGN.md)."""
 
@@ -126,6 +145,7 @@ class Enrichment:
     mentions: tuple[Mention, ...]
     sentiment: Sentiment
     flags: tuple[Flag, ...]
+    overruled: tuple[Overruled, ...] = ()  # where the press office's model decided against the rules
 
     @property
     def critical(self) -> bool:
@@ -150,6 +170,7 @@ class Enrichment:
                  "reasons": [{k: v for k, v in asdict(r).items() if v is not None} for r in f.reasons]}
                 for f in self.flags
             ],
+            "overruled": [o.to_json() for o in self.overruled],
         }
 
 

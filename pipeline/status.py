@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from presswatch import settings
 from presswatch.index import open_index
 from presswatch.messages import Messages
 from presswatch.profile import Profile
@@ -28,6 +30,7 @@ def collect_status(profile: Profile) -> dict[str, Any]:
             "alerts": state.alert_counts(profile.id),
             "briefings": state.briefing_counts(profile.id),
             "queue": state.queue_counts(),
+            "model": model_status(path, profile.id, state.feedback_count(profile.id)),
             "sources": [
                 {"id": s.id, "kind": s.kind, "url": s.url,
                  "last_poll": s.last_poll.isoformat() if s.last_poll else None,
@@ -42,6 +45,31 @@ def collect_status(profile: Profile) -> dict[str, Any]:
         state.close()
 
 
+def model_status(store: Path, municipality: str, judgements_now: int) -> dict[str, Any]:
+    """The press office's learned model (enrich/learn.py): whether there is one, when it was trained, the judgements
+    per field, which fields it adjusts and their accuracy measured at training time."""
+    from presswatch.enrich import learn  # scikit-learn is imported only when status is asked for
+
+    out: dict[str, Any] = {"exists": False, "path": str(learn.model_path(store, municipality)), "error": None,
+                           "trained_at": None, "judgements_at_training": 0, "judgements_now": judgements_now,
+                           "min_per_class": settings.LEARN_MIN_PER_CLASS, "fields": {}}
+    try:
+        model = learn.load(store, municipality)
+    except (ValueError, KeyError, OSError) as exc:  # written by another version, or damaged
+        out["error"] = str(exc)
+        return out
+    if model is None:
+        return out
+    out.update(exists=True, trained_at=model.trained_at.isoformat(), judgements_at_training=model.judgements)
+    for name in learn.FIELDS:
+        yes, no = model.counts.get(name, (0, 0))
+        fm = model.fields.get(name)
+        out["fields"][name] = {"yes": yes, "no": no, "active": fm is not None,
+                               "cv_accuracy": fm.cv_accuracy if fm else None,
+                               "rules_accuracy": fm.rules_accuracy if fm else None}
+    return out
+
+
 def format_status(status: dict[str, Any], say: Messages) -> str:
     c = status["clippings"]
     lines = [
@@ -54,6 +82,7 @@ def format_status(status: dict[str, Any], say: Messages) -> str:
         say("status_alerts", sent=status["alerts"]["sent"], pending=status["alerts"]["pending"]),
         say("status_briefings", n=status["briefings"]["sent"]),
         say("status_queue", **status["queue"]),
+        *_format_model(status["model"], say),
         say("status_sources"),
     ]
     for s in status["sources"]:
@@ -66,3 +95,21 @@ def format_status(status: dict[str, Any], say: Messages) -> str:
         poll = (s["last_poll"] or "-")[:19].replace("T", " ")
         lines.append(say("status_source_line", id=s["id"], kind=s["kind"], poll=poll, health=health))
     return "\n".join(lines)
+
+
+def _format_model(model: dict[str, Any], say: Messages) -> list[str]:
+    if model["error"]:
+        return [say("status_model_unreadable", error=model["error"])]
+    if not model["exists"]:
+        return [say("status_model_none", n=model["judgements_now"])]
+    lines = [say("status_model", at=model["trained_at"][:16].replace("T", " "), n=model["judgements_at_training"],
+                 new=model["judgements_now"] - model["judgements_at_training"])]
+    for name, f in model["fields"].items():
+        if f["active"]:
+            cv = "-" if f["cv_accuracy"] is None else f"{f['cv_accuracy']:.2f}"
+            rules = "-" if f["rules_accuracy"] is None else f"{f['rules_accuracy']:.2f}"
+            lines.append(say("status_model_field_active", field=name, yes=f["yes"], no=f["no"], cv=cv, rules=rules))
+        else:
+            lines.append(say("status_model_field_rules", field=name, yes=f["yes"], no=f["no"],
+                             min=model["min_per_class"]))
+    return lines

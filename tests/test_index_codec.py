@@ -89,3 +89,44 @@ def test_missing_key_and_wrong_type() -> None:
     not_an_object: Any = [1, 2]
     with pytest.raises(CodecError, match="JSON object"):
         clipping_from_dict(not_an_object)
+
+
+def _overruled_clipping() -> Clipping:
+    from dataclasses import replace
+
+    from presswatch.records import Overruled
+
+    c = full_clipping()
+    trained = datetime(2026, 9, 1, 7, 15, 30, 5, tzinfo=UTC)
+    trace = (Overruled("critical", rules=True, model=False, probability=0.0712345678, trained_at=trained,
+                       judgements=60),
+             Overruled("relevant", rules=True, model=False, probability=0.1, trained_at=trained, judgements=60))
+    return replace(c, enrichment=replace(c.enrichment, relevant=False, overruled=trace))
+
+
+def test_overruled_trace_round_trips_and_old_documents_have_none() -> None:
+    c = _overruled_clipping()
+    d = json.loads(json.dumps(clipping_to_dict(c)))
+    assert d["overruled"][0] == {"field": "critical", "rules": True, "model": False, "probability": 0.0712345678,
+                                 "trained_at": "2026-09-01T07:15:30.000005+00:00", "judgements": 60}
+    assert clipping_from_dict(d) == c
+    assert c.enrichment.to_json()["overruled"][1] == {"field": "relevant", "rules": True, "model": False,
+                                                      "probability": 0.1, "trained_at": "2026-09-01T07:15:30.000005"
+                                                      "+00:00", "judgements": 60}
+    old = clipping_to_dict(full_clipping())
+    del old["overruled"]  # written before the trace existed
+    assert clipping_from_dict(old).enrichment.overruled == ()
+    assert clipping_to_dict(full_clipping())["overruled"] == []
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"field": "sentiment"}, "overruled[0].field is 'sentiment'"),
+    ({"rules": "yes"}, "rules must be true or false"),
+    ({"trained_at": None}, "overruled[0].trained_at is missing"),
+    ({"trained_at": "last week"}, "'last week' is not an ISO 8601 time"),
+])
+def test_bad_overruled_trace_names_the_key(change: dict[str, object], message: str) -> None:
+    d = clipping_to_dict(_overruled_clipping())
+    d["overruled"] = [d["overruled"][0] | change]
+    with pytest.raises(CodecError, match="clipping abc123: .*" + message.replace("[", r"\[").replace("]", r"\]")):
+        clipping_from_dict(d)
