@@ -13,6 +13,15 @@ How a mention is decided (DESIGN.md, "Inflection-aware matching"):
   title of the same role appears elsewhere in the article. Council members are many: a bare "poslanec" is nobody.
 - Body names work the same way: a name that contains the municipality is enough, a generic alias
   ("zastupiteľstvo", "taryba") needs the article to be about this municipality and no other place attached.
+  Bare body nouns (`bodies.txt`: "zastupiteľstvo", "Советот", "the council", "meclis") are generic aliases of
+  the one profile body whose name contains a noun of the same key in any language; a body of another place
+  anywhere in the article ("zastupiteľstvo v Nových Lazianoch") makes its bare mentions nobody's, and so does a
+  longer name of another authority ("krajské zastupiteľstvo", "TBMM") or a national cue in the same sentence for
+  a one-word generic body ("Meclis'te kabul edilen yasa ... Ankara").
+- The municipality's places (`municipality.places`: neighbourhoods, villages, short names: "v Hôrke", "na
+  Podháji") are found like the name, but weigh less (relevance.py); a place with another place name attached
+  ("Spišská Hôrka", "Podháj v Martine", "Hôrka nad Váhom") is another place, and then so is every bare mention of
+  it in the article.
 - In an article from a local or regional outlet of the profile, a bare title or a generic body is ours
   (the outlet covers this town); a bare surname still needs the article's own context.
 
@@ -44,7 +53,7 @@ class Phrase:
 
     forms: tuple[frozenset[str], ...]
     caps: tuple[bool, ...]
-    kind: str  # town | body | title | alias (an official's alias: a full name)
+    kind: str  # town | place | body | notbody | title | alias (an official's alias: a full name)
     ref: str  # body id | official id | title key (see TitleInfo)
     specific: bool = False  # body: names the municipality itself
 
@@ -75,6 +84,9 @@ class Evidence:
     weak: int = 0  # bare titles and bare surnames accepted
     bodies_specific: int = 0
     bodies_generic: int = 0
+    places: int = 0  # mentions of the municipality's places (municipality.places), not in a list
+    places_list: int = 0  # ... as one item of an enumeration of places
+    place_topic: bool = False  # a place of ours is named and the article speaks of the local authority
     other_place: int = 0  # titles and bodies of another place or another person
     home_outlet: bool = False  # a regional or local outlet of the profile: "primátor" there means ours
     anchored: bool = False
@@ -151,6 +163,7 @@ class MentionMatcher:
         self.links = lexicons.words(all_langs, "places", "link")
         self.conj = lexicons.words(all_langs, "places", "conj")
         self.modifiers = lexicons.words(all_langs, "places", "modifier")
+        self.nameparts = lexicons.words(all_langs, "places", "namepart")
 
     # --- construction -----------------------------------------------------------------------------------------
 
@@ -162,6 +175,8 @@ class MentionMatcher:
         for name in dict.fromkeys([m.name, *m.aliases]):
             phrases.extend(_phrases(name, langs, "town", m.id, first_free=False))
         town_words = {w for p in phrases for f in p.forms for w in f}
+        for place in dict.fromkeys(m.places):
+            phrases.extend(_phrases(place, langs, "place", place, first_free=False))
         for body in profile.bodies:
             names = [body.name, *body.aliases]
             # "Harrowfield Borough Council (Full Council)": the part in brackets is another name of the body
@@ -172,6 +187,7 @@ class MentionMatcher:
                 for p in _phrases(name, langs, "body", body.id, first_free=True):
                     specific = any(f & town_words for f, c in zip(p.forms, p.caps, strict=True) if c)
                     phrases.append(Phrase(p.forms, p.caps, p.kind, p.ref, specific))
+        phrases.extend(_bare_bodies(profile, langs))
         titles: dict[str, TitleInfo] = {}
         by_role: dict[str, list[str]] = {}
         for o in profile.officials:
@@ -239,12 +255,15 @@ class MentionMatcher:
                 if ok:
                     found.append(Hit(p, i, i + n))
         towns = _non_overlapping([h for h in found if h.phrase.kind == "town"])
-        others = _non_overlapping([h for h in found if h.phrase.kind != "town"])
+        others = _non_overlapping([h for h in found if h.phrase.kind not in ("town", "place")])
         # a town inside a longer name (a body named after the town) is part of that name; a town that only
         # overlaps a title or body ("Kalnavos savivaldybės | savivaldybės administracija") stays a town and ties
         # the title or body to it
         kept = [t for t in towns if not any(o.start <= t.start and t.end <= o.end for o in others)]
-        return sorted(others + kept, key=lambda h: (h.start, h.phrase.kind == "town"))
+        # a place ("Hôrka") inside the town's name ("Starej Hôrke") or inside another name is part of that name
+        places = [p for p in _non_overlapping([h for h in found if h.phrase.kind == "place"])
+                  if not any(o.start < p.end and p.start < o.end for o in kept + others)]
+        return sorted(others + kept + places, key=lambda h: (h.start, h.phrase.kind in ("town", "place")))
 
     def find(self, doc: Document, home_outlet: bool = False) -> MentionResult:
         """Mentions in a document; `home_outlet`: the article comes from a local outlet of the profile."""
@@ -253,8 +272,8 @@ class MentionMatcher:
         per_field: list[tuple[FieldText, list[Hit], dict[int, Hit]]] = []
         for ft in doc.fields:
             hs = self.hits(ft)
-            cover = {k: h for h in hs if h.phrase.kind == "town" for k in range(h.start, h.end)}
-            cover.update({k: h for h in hs if h.phrase.kind != "town" for k in range(h.start, h.end)})
+            cover = {k: h for h in hs if h.phrase.kind in ("town", "place") for k in range(h.start, h.end)}
+            cover.update({k: h for h in hs if h.phrase.kind not in ("town", "place") for k in range(h.start, h.end)})
             per_field.append((ft, hs, cover))
 
         cands: list[_Candidate] = []
@@ -263,6 +282,8 @@ class MentionMatcher:
         town_sents: dict[str, set[int]] = {"title": set(), "text": set()}
         other_sents: dict[str, set[int]] = {"title": set(), "text": set()}
         body_hits: list[tuple[FieldText, Hit, str]] = []  # (field, hit, verdict: ours | other | generic)
+        place_hits: list[tuple[FieldText, Hit, str]] = []  # (field, hit, verdict: ours | other | list | plain)
+        not_bodies = False  # another authority's body with the same noun ("krajské zastupiteľstvo", "TBMM")
 
         for ft, hs, cover in per_field:
             # person names: runs of capitalised words that are not titles, places, honorifics or function words
@@ -281,6 +302,10 @@ class MentionMatcher:
                         ev.town_lead += 1
                     else:
                         ev.town_rest += 1
+                elif kind == "place":
+                    place_hits.append((ft, h, self._place_of_place(ft, h, cover, lowercase)))
+                elif kind == "notbody":
+                    not_bodies = True
                 elif kind == "alias":
                     cands.append(_Candidate(h.phrase.ref, ft.name, h.start, h.end, "alias", sent))
                 elif kind == "body":
@@ -294,13 +319,37 @@ class MentionMatcher:
                     self._title(ft, h, cover, lowercase, cands, other_roles, other_sents, _tied(h, hs))
 
         # --- article-level decisions ---
+        # a place that is somewhere in the article another town's ("Spišská Hôrka") is nowhere ours
+        other_places = {h.phrase.ref for _, h, v in place_hits if v == "other"}
+        our_places = [(ft, h, v) for ft, h, v in place_hits
+                      if v not in ("other", "none") and h.phrase.ref not in other_places]
+        ev.places = sum(1 for _, _, v in our_places if v != "list")
+        ev.places_list = sum(1 for _, _, v in our_places if v == "list")
+        if ev.places:
+            topic = lexicons.cues(doc.lang, "municipal") if doc.lang in lexicons.LANGS else None
+            ev.place_topic = topic is not None and any(topic.any(ft.keys) for ft in doc.fields)
+        for ft, h, v in our_places:
+            if v != "list":
+                town_sents[ft.name].add(ft.tokens[h.start].sent)
+        # a body of another place anywhere in the article: its generic mentions are that place's too
+        other_bodies = {h.phrase.ref for _, h, v in body_hits if v == "other"}
+        national = lexicons.cues(doc.lang, "national") if doc.lang in lexicons.LANGS else None
+        for n, (ft, h, verdict) in enumerate(body_hits):
+            if verdict != "generic":
+                continue
+            one_word = h.end - h.start == 1
+            s0, s1 = ft.sent_tokens[ft.tokens[h.start].sent]
+            if h.phrase.ref in other_bodies or (one_word and (not_bodies or (
+                    national is not None and national.any(ft.keys, s0, s1)))):
+                body_hits[n] = (ft, h, "nobody")
         full = {c.official for c in cands if c.how in ("full", "alias")}
         titled = {c.official for c in cands if c.how in ("titled", "place")}
         ev.full_names = len(full)
         town_named = ev.town_title + ev.town_lead + ev.town_rest > 0
         specific_body = any(v == "ours" and h.phrase.specific for _, h, v in body_hits)
         content_anchored = bool(town_named or specific_body or any(c.how == "place" for c in cands)
-                                or (full & titled) or len(full) >= 2 or any(c.how == "alias" for c in cands))
+                                or (full & titled) or len(full) >= 2 or any(c.how == "alias" for c in cands)
+                                or (ev.places and (ev.place_topic or full)))
         # a local outlet anchors titles and generic bodies, not bare surnames (which may be common words)
         ev.anchored = content_anchored or home_outlet
         fields = {"title": doc.title, "text": doc.text}
@@ -523,6 +572,48 @@ class MentionMatcher:
             break
         return self._place_before(ft, h.start, sent, cover, lowercase) or "generic"
 
+    def _place_of_place(self, ft: FieldText, h: Hit, cover: dict[int, Hit], lowercase: set[str]) -> str:
+        """Whether a place of the profile ("Hôrka", "Podháj") is ours: "other" with another place name attached
+        ("Spišská Hôrka", "Podháj v Martine", "Hôrka nad Váhom"), "none" where that cannot be told (a common
+        noun or a capitalised word at a sentence start), "list" as one item of an enumeration of places, "ours"
+        tied to our town ("Podháj v Starej Hôrke"), else "plain"."""
+        toks = ft.tokens
+        sent = toks[h.start].sent
+        if toks[h.start].first and h.phrase.forms[0] & lowercase and h.end - h.start == 1:
+            return "none"  # a common noun at a sentence start ("Hôrka" / "hôrka", a hillock)
+        left = None
+        k = h.start - 1
+        if k >= 0 and toks[k].sent == sent and not ft.gap(k).strip():
+            hk = cover.get(k)
+            if hk is not None:
+                if hk.phrase.kind == "town":
+                    return "ours"
+            elif self._namelike(toks[k]) and toks[k].key not in self.modifiers \
+                    and not self._loose_first(toks, k, lowercase) and not _acronym(ft, k):
+                # "Spišská Hôrka"; not "HK Hôrka" (a club named after the town). Every word is capitalised at a
+                # sentence start ("Obyvatelia Podhája"): there the mention is dropped but does not mark the place
+                if not toks[k].first:
+                    return "other"
+                left = "none"
+        k = h.end
+        steps = 0
+        while k < len(toks) and toks[k].sent == sent and steps < 2 and not ft.gap(k - 1).strip():
+            hk = cover.get(k)
+            if hk is not None:
+                if hk.phrase.kind == "town":
+                    return "ours"
+                break
+            if toks[k].key in self.nameparts or toks[k].key in self.links:
+                k += 1
+                steps += 1
+                continue
+            if steps and self._namelike(toks[k]):
+                return "other"  # "Podháj v Martine", "Hôrka nad Váhom"
+            break
+        if left:
+            return left
+        return "list" if self._in_list(ft, h.start, h.end) else "plain"
+
     def _place_before(self, ft: FieldText, start: int, sent: int, cover: dict[int, Hit],
                       lowercase: set[str]) -> str | None:
         """The place named just before a hit, in the same sentence ("Kalnavos rajono meras"): "ours" (our
@@ -579,6 +670,48 @@ def word_langs(langs: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _acronym(ft: FieldText, k: int) -> bool:
+    """Token k is written in capitals ("HK", "MFK", "TJ"): an organisation's abbreviation, not a place."""
+    word = ft.text[ft.tokens[k].start : ft.tokens[k].end]
+    return len(word) > 1 and word.isupper()
+
+
+def _bare_bodies(profile: Profile, langs: Sequence[str]) -> list[Phrase]:
+    """Bare body nouns (`bodies.txt`) as generic aliases of the profile's bodies, and the names of other
+    authorities that share such a noun ("krajské zastupiteľstvo", "TBMM") as `notbody` phrases.
+
+    A key's nouns ("council": zastupiteľstvo, taryba, совет, meclis, council) name the one body whose name or alias
+    contains one of them in any language; none or several such bodies: the bare noun names nobody."""
+    out: list[Phrase] = []
+    own: list[set[str]] = []  # per body: the folded words of its names
+    for body in profile.bodies:
+        words: set[str] = set()
+        for name in (body.name, *body.aliases):
+            for spelling in translit_variants(name):
+                words.update(lexicons.fold_word(w) for w in spelling.replace("-", " ").replace("(", " ")
+                             .replace(")", " ").split())
+        own.append(words)
+    all_own = set().union(*own) if own else set()
+    nouns: dict[str, list[tuple[str, str]]] = {}  # key -> [(lang, noun)]
+    for lang in lexicons.LANGS:
+        for key, phrases in lexicons.keyed(lang, "bodies").items():
+            if key == "not":
+                for phrase in phrases:
+                    if all(word_forms(lexicons.fold_word(w), (lang,)) & all_own for w in phrase.split()):
+                        continue  # the profile's own body is called that ("Krajské zastupiteľstvo" of a region)
+                    out.extend(_phrases(phrase, (lang,), "notbody", phrase, first_free=True))
+            else:
+                nouns.setdefault(key, []).extend((lang, p) for p in phrases)
+    for entries in nouns.values():
+        owners = [b.id for b, words in zip(profile.bodies, own, strict=True)
+                  if any(words & word_forms(lexicons.fold_word(noun), (lang,)) for lang, noun in entries)]
+        if len(set(owners)) != 1:
+            continue
+        for lang, noun in entries:
+            out.extend(_phrases(noun, (lang,), "body", owners[0], first_free=True))
+    return out
+
+
 def _tied(h: Hit, hits: list[Hit]) -> bool:
     """A title or body that shares words with a mention of our town ("Kalnavos savivaldybės administracija")."""
     return any(t.phrase.kind == "town" and t.start < h.end and h.start < t.end for t in hits)
@@ -586,7 +719,7 @@ def _tied(h: Hit, hits: list[Hit]) -> bool:
 
 def _non_overlapping(hits: list[Hit]) -> list[Hit]:
     """Longest first where hits overlap (alias > title > body on ties)."""
-    rank = {"alias": 0, "title": 1, "body": 2, "town": 3}
+    rank = {"alias": 0, "title": 1, "notbody": 2, "body": 3, "town": 4, "place": 5}
     used: set[int] = set()
     out: list[Hit] = []
     for h in sorted(hits, key=lambda h: (h.start - h.end, rank[h.phrase.kind], h.start)):

@@ -35,6 +35,9 @@ class Municipality(_Model):
     languages: list[Lang] = Field(min_length=1)
     timezone: str
     aliases: list[str] = []
+    # neighbourhoods, districts, villages of the municipality and its short names ("Podháj", "Hôrka"): weaker
+    # evidence than the name itself (enrich/relevance.py)
+    places: list[str] = []
 
     @field_validator("timezone")
     @classmethod

@@ -277,3 +277,128 @@ def test_offsets_point_at_the_surface_in_both_fields() -> None:
     e = run("sk", title, text)
     assert {m.field for m in e.mentions} == {"title", "text"}
     assert_offsets(e, title, text)
+
+
+# --- bare body nouns (enrich/lexicons/<lang>/bodies.txt) -----------------------------------------------------
+# Profiles whose bodies have full names only: the bare noun comes from the lexicon, the body from the profile.
+
+BODY_PROFILES = {
+    "sk": """
+municipality: {id: dolna-luka, name: Dolná Lúka, country: SK, languages: [sk], timezone: Europe/Bratislava}
+officials: [{id: mayor, name: Ondrej Kováčik, role: mayor, title: primátor}]
+bodies: [{id: council, name: Mestské zastupiteľstvo Dolná Lúka}, {id: board, name: Mestská rada Dolná Lúka}]
+""",
+    "cs": """
+municipality: {id: horni-briza, name: Horní Bříza, country: CZ, languages: [cs], timezone: Europe/Prague}
+officials: [{id: mayor, name: Pavel Hlaváček, role: mayor, title: starosta}]
+bodies: [{id: council, name: Zastupitelstvo města Horní Bříza}, {id: board, name: Rada města Horní Bříza}]
+""",
+    "lt": """
+municipality: {id: sermukai, name: Šermukų rajono savivaldybė, country: LT, languages: [lt],
+               timezone: Europe/Vilnius, aliases: [Šermukų rajonas]}
+officials: [{id: mayor, name: Darius Jakštas, role: mayor, title: meras}]
+bodies: [{id: council, name: Šermukų rajono savivaldybės taryba}]
+""",
+    "tr": """
+municipality: {id: kuzeycam, name: Kuzeyçam, country: TR, languages: [tr], timezone: Europe/Istanbul,
+               aliases: [Kuzeyçam Belediyesi]}
+officials: [{id: mayor, name: Kemal Aydemir, role: mayor, title: belediye başkanı}]
+bodies: [{id: council, name: Kuzeyçam Belediye Meclisi}]
+""",
+    "mk": """
+municipality: {id: lipovo-pole, name: Липово Поле, country: MK, languages: [mk], timezone: Europe/Skopje,
+               aliases: [Општина Липово Поле]}
+officials: [{id: mayor, name: Бранко Јакимовски, role: mayor, title: градоначалник}]
+bodies: [{id: council, name: Совет на Општина Липово Поле}]
+""",
+    "en": """
+municipality: {id: ashby-vale, name: Ashby Vale, country: GB, languages: [en], timezone: Europe/London}
+officials: [{id: mayor, name: Joanna Whitlock, role: mayor, title: mayor}]
+bodies: [{id: council, name: Ashby Vale Borough Council}]
+""",
+}
+
+
+@cache
+def body_enricher(lang: str) -> Enricher:
+    return Enricher.from_profile(parse_profile(BODY_PROFILES[lang], f"<{lang}>"))
+
+
+def run_body(lang: str, title: str, text: str) -> Enrichment:
+    return body_enricher(lang).enrich(Article(id="t", url="u", outlet="", title=title, text=text))
+
+
+@pytest.mark.parametrize(("lang", "title", "text", "surface"), [
+    ("sk", "Dolná Lúka opraví školu", "Mesto Dolná Lúka opraví školu. O peniazoch rozhodne zastupiteľstvo v "
+           "decembri, na zastupiteľstve vystúpi aj riaditeľ.", "zastupiteľstve"),
+    ("cs", "Horní Bříza opraví školu", "Město Horní Bříza opraví školu. Zastupitelstvo o tom jednalo ve čtvrtek "
+           "a na zastupitelstvu padl návrh na půjčku.", "zastupitelstvu"),
+    ("lt", "Šermukų rajone bus remontuojama mokykla", "Šermukų rajono savivaldybė remontuos mokyklą. Tarybos "
+           "posėdyje sprendimui pritarė dauguma, taryba skyrė lėšų.", "Tarybos"),
+    ("tr", "Kuzeyçam Belediyesi okul yapacak", "Kuzeyçam Belediyesi yeni okul yapacak. Yeni proje "
+           "meclis toplantısında kabul edildi, meclisin onayı oy birliğiyle çıktı.", "meclisin"),
+    ("mk", "Општина Липово Поле ќе гради училиште", "Општина Липово Поле ќе гради ново училиште. Советот ќе "
+           "го разгледува предлогот во декември.", "Советот"),
+    ("mk", "Opstina Lipovo Pole ke gradi uciliste", "Opstina Lipovo Pole ke gradi novo uciliste. Sovetot ke go "
+           "razgleduva predlogot vo dekemvri.", "Sovetot"),
+])
+def test_a_bare_body_noun_is_our_council_when_the_article_is_about_us(lang: str, title: str, text: str,
+                                                                     surface: str) -> None:
+    e = run_body(lang, title, text)
+    assert e.bodies == ("council",), (lang, e.bodies)
+    assert surface in surfaces(e, "council")
+    assert_offsets(e, title, text)
+
+
+@pytest.mark.parametrize(("lang", "title", "text"), [
+    ("sk", "Zastupiteľstvo schválilo rozpočet", "Zastupiteľstvo v pondelok schválilo rozpočet na budúci rok."),
+    ("lt", "Taryba pritarė biudžetui", "Taryba pirmadienį pritarė kitų metų biudžetui."),
+    ("mk", "Советот го усвои буџетот", "Советот во понеделникот го усвои буџетот за наредната година."),
+])
+def test_a_bare_body_noun_alone_is_nobody(lang: str, title: str, text: str) -> None:
+    e = run_body(lang, title, text)
+    assert e.bodies == () and not e.relevant
+
+
+@pytest.mark.parametrize(("lang", "title", "text"), [
+    # another town's council, and then its bare mentions in the same article
+    ("sk", "Dolná Lúka a Šaľa", "Mesto Dolná Lúka pomôže susedom. Zastupiteľstvo v Šali schválilo dotáciu, "
+           "zastupiteľstvo o nej rokovalo dve hodiny."),
+    ("lt", "Šermukų rajonas ir Uosiškiai", "Šermukų rajono savivaldybė sveikina kaimynus. Uosiškių rajono "
+           "savivaldybės taryba pritarė planui, taryba skyrė lėšų."),
+    ("mk", "Општина Липово Поле и Битола", "Општина Липово Поле ќе соработува. Советот на Општина Битола ја "
+           "одобри соработката, а советот ќе ја следи."),
+    # a region's council and the state's parliament, which share the noun
+    ("sk", "Dolná Lúka dostane dotáciu", "Mesto Dolná Lúka dostane dotáciu. Krajské zastupiteľstvo ju schválilo "
+           "v piatok, zastupiteľstvo hlasovalo jednomyseľne."),
+    ("cs", "Horní Bříza dostane dotaci", "Město Horní Bříza dostane dotaci. Zastupitelstvo kraje ji schválilo v "
+           "pátek, zastupitelstvo hlasovalo jednomyslně."),
+    ("lt", "Šermukų rajonui – ES lėšos", "Šermukų rajono savivaldybė gaus lėšų. Europos Sąjungos Taryba pritarė "
+           "programai, taryba posėdžiavo Briuselyje."),
+    ("tr", "Kuzeyçam Belediyesi'ne yeni yasa", "Kuzeyçam Belediyesi yeni yasayı bekliyor. Yasa TBMM'de kabul "
+           "edildi, Meclis'te oylama uzun sürdü."),
+    ("tr", "Kuzeyçam Belediyesi'ne yeni yasa", "Kuzeyçam Belediyesi yeni yasayı bekliyor. Meclis'te kabul "
+           "edilen yasa Ankara'da Bakan tarafından açıklandı."),
+    ("mk", "Општина Липово Поле и Европа", "Општина Липово Поле доби признание. Советот на Европа ја пофали "
+           "општината, а советот го објави тоа во Стразбур."),
+])
+def test_another_places_or_the_states_body_is_not_our_council(lang: str, title: str, text: str) -> None:
+    e = run_body(lang, title, text)
+    assert "council" not in e.bodies, (lang, text)
+
+
+def test_national_parliament_is_never_a_municipal_body() -> None:
+    e = run_body("sk", "Dolná Lúka čaká na zákon", "Mesto Dolná Lúka čaká na zákon. Národná rada ho schváli v "
+                 "decembri a rada ministrov potom rozhodne o peniazoch.")
+    assert e.bodies == ()
+    e = run_body("cs", "Horní Bříza čeká na zákon", "Město Horní Bříza čeká na zákon. Poslanecká sněmovna ho "
+                 "schválila a rada kraje rozhodne o penězích.")
+    assert e.bodies == ()
+
+
+def test_english_the_council_is_the_authority_not_a_body() -> None:
+    e = run_body("en", "Ashby Vale to repair school", "Ashby Vale will repair the school. The council said the "
+                 "work would start in March.")
+    assert e.relevant and e.bodies == ()
+    e = run_body("en", "Ashby Vale Borough Council repairs school", "Ashby Vale Borough Council approved the work.")
+    assert e.bodies == ("council",)

@@ -87,3 +87,20 @@ def test_db_path_environment_overrides_profile(tmp_path: Path, monkeypatch: pyte
     assert profile.db_path(tmp_path) == tmp_path / "presswatch.db"
     monkeypatch.setenv("PRESSWATCH_DB", str(tmp_path / "other.db"))
     assert profile.db_path() == tmp_path / "other.db"
+
+
+def test_misspelt_places_key_is_named_with_its_line() -> None:
+    bad = GOOD.replace("  places: [", "  plcaes: [")
+    assert bad != GOOD
+    problems = _problems(bad)
+    line = next(line for line, key, _ in problems if key == "municipality.plcaes")
+    assert line == _line_of(bad, "plcaes:")
+    assert f"town.yaml:{line}" in str(ProfileError("town.yaml", tuple(problems)))
+
+
+def test_a_place_that_is_not_a_name_is_named_with_its_line() -> None:
+    bad = GOOD.replace("  places: [Hôrka, Podháj]", "  places:\n    - Hôrka\n    - {name: Podháj}")
+    assert bad != GOOD
+    (line, key, _), = _problems(bad)
+    assert key == "municipality.places[1]"
+    assert line == _line_of(bad, "{name: Podháj}")
