@@ -6,7 +6,11 @@ the per-article enrichment time against `trafilatura.extract` on real pages in t
 Articles are built from sentence templates written for this bench in our six languages (sk, cs, lt, tr, mk, en),
 8 to 40 sentences each (about 0.8-6 kB), with the demo municipality, its officials and other towns in some of
 them, and with made-up surnames, street names and numbers everywhere, so that the vocabulary keeps growing the
-way a real stream's does (every cache keyed on words must stay bounded). RSS is VmRSS from /proc/self/status
+way a real stream's does (every cache keyed on words must stay bounded). Every token is lemmatized
+(enrich/lemmas.py) in its article's language, so all six lemma sources are exercised: the bench warms up with one
+article per language (loading the spaCy lookup tables and simplemma dictionaries before the first reading), checks
+that each language gets lemmas, and prints the lemma cache size against its bound at each reading. spaCy is read
+through its lookup tables only (no Doc, so no StringStore to grow, spaCy#5083). RSS is VmRSS from /proc/self/status
 (`resource` peak RSS where /proc is absent). Baseline: bare `trafilatura.extract` on the Zyte benchmark pages
 (../shared/data), the median of three rounds, one core. Record results in BENCHMARKS.md.
 """
@@ -25,6 +29,9 @@ from pathlib import Path
 
 import trafilatura
 
+from presswatch import settings
+from presswatch.enrich import lemmas
+from presswatch.enrich.document import make_document
 from presswatch.enrich.enricher import Enricher
 from presswatch.profile import load_profile
 from presswatch.records import Article
@@ -118,8 +125,11 @@ def made_up(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
 
 
+LANGS = ("sk", "cs", "lt", "tr", "mk", "en")
+
+
 def article(n: int, rng: random.Random) -> Article:
-    lang = ("sk", "cs", "lt", "tr", "mk", "en")[n % 6]
+    lang = LANGS[n % 6]
     templates = SENTENCES[lang]
     sentences = []
     for _ in range(rng.randint(8, 40)):
@@ -153,11 +163,20 @@ def main() -> None:
 
     enricher = Enricher.from_profile(load_profile(args.profile))
     rng = random.Random(args.seed)
-    enricher.enrich(article(0, rng))  # load lexicons and the language model before the first reading
+    # load lexicons, the language model and every language's lemmas before the first reading
+    for n in range(len(LANGS)):
+        a = article(n, rng)
+        enricher.enrich(a)
+        lang = LANGS[n % 6]
+        toks = make_document(a.title, a.text, lang).text.tokens
+        changed = sum(t.lemma != t.key for t in toks)
+        print(f"lemmas {lang}: {changed} of {len(toks)} words differ from their key, e.g. "
+              + ", ".join([f"{t.key}→{t.lemma}" for t in toks if t.lemma != t.key][:3]))
+        assert changed, f"no lemmas in {lang}"
     gc.collect()
     print(f"machine: {platform.node()} {platform.machine()}, python {platform.python_version()}, "
           f"trafilatura {trafilatura.__version__}")
-    print(f"{'articles':>9} {'RSS MB':>8} {'ms/article (last block)':>24}")
+    print(f"{'articles':>9} {'RSS MB':>8} {'ms/article (last block)':>24} {'lemma cache':>12}")
     start_rss = rss_mb()
     print(f"{0:>9} {start_rss:>8.1f}")
     readings = [start_rss]
@@ -176,7 +195,7 @@ def main() -> None:
             gc.collect()
             readings.append(rss_mb())
             size = args.every if n % args.every == 0 else n % args.every
-            print(f"{n:>9} {readings[-1]:>8.1f} {1000 * block_spent / size:>24.2f}")
+            print(f"{n:>9} {readings[-1]:>8.1f} {1000 * block_spent / size:>24.2f} {lemmas.cache_size():>12}")
             block_spent = 0.0
     per_article = spent / args.articles
 
@@ -194,6 +213,9 @@ def main() -> None:
     print(f"enrichment: {1000 * per_article:.2f} ms/article; trafilatura.extract: {1000 * bare:.2f} ms/page "
           f"({len(pages)} pages, median of 3 rounds)")
     print(f"ratio enrichment/extraction: {per_article / bare:.2f}")
+    print(f"lemma cache: {lemmas.cache_size()} entries (bound {settings.LEMMA_CACHE_SIZE}); spaCy lookup tables "
+          f"(no Docs, no StringStore): " + ", ".join(f"{lang} {lemmas.table_size(lang)}" for lang in
+                                                      sorted(lemmas.SPACY_TABLE_LANGS)))
 
 
 if __name__ == "__main__":

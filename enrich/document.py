@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from presswatch.enrich.lemmas import lemma
+from presswatch.enrich.lexicons import Keys
 from presswatch.enrich.text import WORD_RE, fold_map, sentence_spans
 from presswatch.records import Field
 
@@ -21,6 +23,7 @@ class Token(NamedTuple):
     cap: bool  # starts with a capital letter in the original
     sent: int  # index of its sentence in the field
     first: bool  # first word of its sentence
+    lemma: str = ""  # folded lemma (lemmas.py) of the word as written; the key itself where none is known
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class FieldText:
     name: Field
     text: str
     tokens: tuple[Token, ...]
-    keys: tuple[str, ...]  # token keys, for cue matching
+    keys: tuple[str, ...]  # token keys, for cue matching (a `lexicons.Keys`, which also carries the lemmas)
     sentences: tuple[tuple[int, int], ...]  # character spans
     sent_tokens: tuple[tuple[int, int], ...]  # token index range of each sentence
 
@@ -59,7 +62,8 @@ class Document:
         return (self.title, self.text)
 
 
-def analyze(text: str, name: Field) -> FieldText:
+def analyze(text: str, name: Field, lang: str | None = None) -> FieldText:
+    """Tokens, sentences and keys of one field; with `lang`, each token also gets its lemma (else its key)."""
     folded, index = fold_map(text)
     spans = sentence_spans(text) if name == "text" else ([(0, len(text))] if text.strip() else [])
     if not spans and text:
@@ -80,13 +84,17 @@ def analyze(text: str, name: Field) -> FieldText:
             next_start = spans[sent + 1][0] if sent + 1 < len(spans) else len(text) + 1
         norm = m.group()
         key = norm.split("'", 1)[0] if "'" in norm else norm
-        tokens.append(Token(key, norm, start, end, text[start].isupper(), sent, sent != last_sent))
+        # a capitalised word inside a sentence of the body is a name: no lemma (see lemmas.py)
+        name_like = name == "text" and sent == last_sent and text[start].isupper()
+        lem = lemma(text[start:end], lang) if lang and not name_like else key
+        tokens.append(Token(key, norm, start, end, text[start].isupper(), sent, sent != last_sent, lem or key))
         last_sent = sent
     while len(sent_tokens) < len(spans):
         sent_tokens.append((first_tok, len(tokens)))
         first_tok = len(tokens)
-    return FieldText(name, text, tuple(tokens), tuple(t.key for t in tokens), tuple(spans), tuple(sent_tokens))
+    keys = Keys([t.key for t in tokens], [t.lemma for t in tokens])
+    return FieldText(name, text, tuple(tokens), keys, tuple(spans), tuple(sent_tokens))
 
 
 def make_document(title: str, text: str, lang: str) -> Document:
-    return Document(analyze(title, "title"), analyze(text, "text"), lang)
+    return Document(analyze(title, "title", lang), analyze(text, "text", lang), lang)

@@ -14,12 +14,19 @@ Line syntax (blank lines and `#` comments are ignored):
 Plain word lists (stopwords, negators, honorifics, generic, and the keys of places.txt) are read word by word:
 a line may hold many words, and a phrase there is just its words.
 
-Entry syntax, matched against the folded word keys of a text (`document.Token.key`):
+Entry syntax, matched against the folded word keys of a text (`document.Token.key`) and their lemmas
+(`document.Token.lemma`, from `lemmas.py`):
 
-    word        that word exactly (a suffix after an apostrophe, Aydemir'in, is not part of the key)
+    word        that word exactly, or any word whose lemma it is: "chyba" matches "chyby", "chybou" (but not
+                "chybějících", whose lemma is "chybějící"); a suffix after an apostrophe, Aydemir'in, is not part
+                of the key
     word*       any word that starts with `word` (at least three letters): inflection in one entry
+    *suffix     any word that ends in `suffix` (at least three letters): Turkish future "*acak", "*ecek"
     a b         consecutive words
     a ~ b       `b` within a few words after `a`
+
+Prefer a lemma entry to a prefix entry where the prefix also begins unrelated words. Prefix and suffix entries
+match the word as written, not its lemma.
 """
 
 from __future__ import annotations
@@ -35,8 +42,22 @@ LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 LANGS: tuple[str, ...] = ("sk", "cs", "lt", "tr", "mk", "en")
 GAP_MAX = 5  # how many words `~` may skip
 
-_EXACT, _PREFIX, _GAP = 0, 1, 2
+_EXACT, _PREFIX, _GAP, _SUFFIX = 0, 1, 2, 3
 Element = tuple[int, str]
+
+
+class Keys(tuple[str, ...]):
+    """Word keys that also carry the lemma of each word (`document.FieldText.keys`); `CueSet.find` matches
+    exact entries against both. A plain sequence of keys works too (then only the keys are matched)."""
+
+    lemmas: tuple[str, ...]
+
+    def __new__(cls, keys: Sequence[str], lemmas: Sequence[str]) -> Keys:
+        self = super().__new__(cls, keys)
+        self.lemmas = tuple(lemmas)
+        if len(self.lemmas) != len(self):
+            raise ValueError("one lemma per key")
+        return self
 
 
 class LexiconError(ValueError):
@@ -64,12 +85,17 @@ class CueSet:
 
     exact: dict[str, list[Cue]] = field(default_factory=dict)
     prefix: dict[str, list[Cue]] = field(default_factory=dict)  # keyed by the first three letters
+    suffix: list[Cue] = field(default_factory=list)
+    suffixes: tuple[str, ...] = ()  # the first words of `suffix`, for one `str.endswith` per word
     size: int = 0
 
     def add(self, cue: Cue) -> None:
         kind, value = cue.elements[0]
         if kind == _EXACT:
             self.exact.setdefault(value, []).append(cue)
+        elif kind == _SUFFIX:
+            self.suffix.append(cue)
+            self.suffixes += (value,)
         else:
             self.prefix.setdefault(value[:3], []).append(cue)
         self.size += 1
@@ -78,17 +104,26 @@ class CueSet:
         return self.size
 
     def find(self, keys: Sequence[str], lo: int = 0, hi: int | None = None, overlap: bool = False) -> list[CueHit]:
-        """Cue hits in `keys[lo:hi]`; without `overlap`, the longest hit wins where hits overlap."""
+        """Cue hits in `keys[lo:hi]`; without `overlap`, the longest hit wins where hits overlap.
+
+        Exact entries match a key or its lemma when `keys` carries lemmas (`Keys`)."""
         hi = len(keys) if hi is None else hi
+        lemmas: Sequence[str] = keys.lemmas if isinstance(keys, Keys) else keys
         hits: list[CueHit] = []
         for i in range(lo, hi):
-            key = keys[i]
+            key, lem = keys[i], lemmas[i]
             cands = self.exact.get(key)
+            if lem != key and lem in self.exact:
+                cands = (cands or []) + self.exact[lem]
             pref = self.prefix.get(key[:3])
-            if not cands and not pref:
+            suff = bool(self.suffixes) and key.endswith(self.suffixes)
+            if not cands and not pref and not suff:
                 continue
-            for cue in (cands or []) + [c for c in (pref or []) if key.startswith(c.elements[0][1])]:
-                end = _match(cue.elements, keys, i + 1, hi, 1)
+            found = (cands or []) + [c for c in (pref or []) if key.startswith(c.elements[0][1])]
+            if suff:
+                found += [c for c in self.suffix if _word_ok(c.elements[0], key, key)]
+            for cue in found:
+                end = _match(cue.elements, keys, lemmas, i + 1, hi, 1)
                 if end >= 0:
                     hits.append(CueHit(cue, i, end))
         if overlap or len(hits) < 2:
@@ -109,21 +144,27 @@ class CueSet:
         return bool(self.find(keys, lo, hi, overlap=True))
 
 
-def _match(els: tuple[Element, ...], keys: Sequence[str], i: int, hi: int, k: int) -> int:
+def _word_ok(el: Element, key: str, lemma: str) -> bool:
+    kind, value = el
+    if kind == _EXACT:
+        return key == value or lemma == value
+    if kind == _SUFFIX:
+        return key.endswith(value) and len(key) > len(value)
+    return key.startswith(value)
+
+
+def _match(els: tuple[Element, ...], keys: Sequence[str], lemmas: Sequence[str], i: int, hi: int, k: int) -> int:
     if k == len(els):
         return i
-    kind, value = els[k]
-    if kind == _GAP:
+    if els[k][0] == _GAP:
         for j in range(i, min(i + GAP_MAX, hi) + 1):
-            r = _match(els, keys, j, hi, k + 1)
+            r = _match(els, keys, lemmas, j, hi, k + 1)
             if r >= 0:
                 return r
         return -1
     if i >= hi:
         return -1
-    key = keys[i]
-    ok = key == value if kind == _EXACT else key.startswith(value)
-    return _match(els, keys, i + 1, hi, k + 1) if ok else -1
+    return _match(els, keys, lemmas, i + 1, hi, k + 1) if _word_ok(els[k], keys[i], lemmas[i]) else -1
 
 
 def parse_pattern(text: str) -> list[tuple[Element, ...]]:
@@ -134,6 +175,11 @@ def parse_pattern(text: str) -> list[tuple[Element, ...]]:
         for word in spelling.replace("-", " ").split():
             if word == "~":
                 els.append((_GAP, ""))
+            elif word.startswith("*"):
+                tail = word[1:].strip("'")
+                if len(tail) < 3 or "*" in tail:
+                    raise ValueError(f"suffix {word!r} is shorter than three letters or has a second *")
+                els.append((_SUFFIX, tail))
             elif word.endswith("*"):
                 stem = word[:-1].strip("'")
                 if len(stem) < 3:
@@ -241,12 +287,14 @@ class WordMatcher:
 
     exact: frozenset[str]
     prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...] = ()
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and (key in self.exact or key.startswith(self.prefixes))
+        return isinstance(key, str) and (key in self.exact or key.startswith(self.prefixes)
+                                         or (bool(self.suffixes) and key.endswith(self.suffixes)))
 
     def __or__(self, other: WordMatcher) -> WordMatcher:
-        return WordMatcher(self.exact | other.exact, self.prefixes + other.prefixes)
+        return WordMatcher(self.exact | other.exact, self.prefixes + other.prefixes, self.suffixes + other.suffixes)
 
 
 EMPTY = WordMatcher(frozenset(), ())
@@ -255,14 +303,17 @@ EMPTY = WordMatcher(frozenset(), ())
 def _word_matcher(phrases: Sequence[str]) -> WordMatcher:
     exact: set[str] = set()
     prefixes: list[str] = []
+    suffixes: list[str] = []
     for phrase in phrases:
         for spelling in translit_variants(phrase):
             for w in spelling.split():
-                if w.endswith("*"):
+                if w.startswith("*"):
+                    suffixes.append(w[1:])
+                elif w.endswith("*"):
                     prefixes.append(w[:-1])
                 else:
                     exact.add(w.strip("'"))
-    return WordMatcher(frozenset(exact), tuple(prefixes))
+    return WordMatcher(frozenset(exact), tuple(prefixes), tuple(suffixes))
 
 
 @cache

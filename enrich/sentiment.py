@@ -4,7 +4,12 @@ Each sentence in scope (scope.py) adds the valences of its words (`positive.txt`
 accusation cues count as negative; a negator shortly before a cue flips and weakens it ("nie je dobré",
 "not good"), as does the negative prefix ne- in Slovak, Czech and Lithuanian ("nebezpečný"); an intensifier
 right before strengthens it ("veľmi", "çok", "labai"); in a sentence about a plan or a future event
-(`announcement.txt`: "bude", "planuoja", "ќе", "will") praise words weigh half. In a sentence about the national
+(`announcement.txt`: "bude", "planuoja", "ќе", "will", the Turkish future "-acak/-ecek", the Slovak and Czech
+perfective present "otvorí") praise words weigh half, and an article whose praise is all for what is planned or
+announced reads neutral at most: news, not yet an achievement. A council decision taken (past tense) to build,
+renew or create something is an achievement (`positive.txt`, "schválilo ~ rekonštrukci*"); the approval of a
+document (a budget, a programme, a sale) is a routine notice. Lexicon entries written as lemmas match every
+inflected form (`lemmas.py`, `lexicons.CueSet.find`). In a sentence about the national
 government only the praise counts (the blame is the state's). The title and the lead weigh more. The flags refine
 the label: a critical article reads negative whatever its polite words (sarcasm), unless the municipality's
 explicit rebuttal stands beside the accusation in the same article (balanced reporting reads neutral).
@@ -37,6 +42,7 @@ class SentenceScore:
     sentence: ScopedSentence
     valence: float
     hits: tuple[CueHit, ...]
+    announced: bool = False  # a sentence about a plan or a future event (`announcement.txt`)
 
 
 def _negated(keys: Sequence[str], start: int, lo: int, negators: lexicons.WordMatcher) -> bool:
@@ -80,7 +86,7 @@ def sentence_valence(sent: ScopedSentence, lang: str) -> SentenceScore:
                 total += CUE_WEIGHT * h.cue.weight
     if sent.lead:
         total *= LEAD_WEIGHT
-    return SentenceScore(sent, total, tuple(hits))
+    return SentenceScore(sent, total, tuple(hits), announced)
 
 
 def score_sentences(sentences: Sequence[ScopedSentence], lang: str) -> list[SentenceScore]:
@@ -105,5 +111,7 @@ def article_sentiment(scores: Sequence[SentenceScore], critical: bool = False, r
         value = max(-NEGATIVE + 0.01, min(POSITIVE - 0.01, value * REBUTTED))
     elif value < 0 and criticism < CRITICISM_FOR_NEGATIVE:
         value = max(value, -NEGATIVE + 0.01)
+    if value >= POSITIVE and not any(s.valence > 0 and not s.announced for s in scores):
+        value = POSITIVE - 0.01  # all the praise is for what is planned or announced: news, not an achievement
     label = "positive" if value >= POSITIVE else "negative" if value <= -NEGATIVE else "neutral"
     return Sentiment(label, max(-1.0, min(1.0, value)))

@@ -61,3 +61,19 @@ def test_pattern_syntax() -> None:
     assert [h.cue.text for h in cs.find(keys)] == ["polícia ~ nezaober*", "kritiz*", "bez súťaže"]
     with pytest.raises(ValueError):
         parse_pattern("ab*")
+
+
+def test_turkish_future_suffixes_are_announcements() -> None:
+    ann = lexicons.cues("tr", "announcement")
+    for word in ("acilacak", "verilecek", "yapilacaktir", "baslayacagini"):
+        assert ann.any([word]), word
+    assert not ann.any(["acildi"]) and not ann.any(["verildi"])
+
+
+def test_lemma_entries_replace_prefixes_that_caught_unrelated_words() -> None:
+    # chyb* caught "chybějící" (missing), strat* "stratégia", graž* "grąžinti" (to return): now lemma entries
+    assert not any(t.endswith("*") and t.startswith("chyb") for t, _ in lexicons.entries("cs", "negative"))
+    assert not any(t.startswith(("chyb", "strat")) and t.endswith("*") for t, _ in lexicons.entries("sk", "negative"))
+    cs_neg = lexicons.cues("cs", "negative")
+    assert cs_neg.any(lexicons.Keys(["chyby"], ["chyba"]))
+    assert not cs_neg.any(lexicons.Keys(["chybejici"], ["chybejici"]))
