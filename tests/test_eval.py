@@ -29,13 +29,14 @@ from presswatch.enrich.evaluate import (
 REPO = Path(__file__).resolve().parents[1]
 DEV = Path(__file__).resolve().parents[1].parent / "shared/eval/dev"
 OWN = REPO / "enrich" / "evalset"
+HELDOUT = REPO / "enrich" / "heldout"
 
 
 def floors() -> dict[str, Any]:
     return json.loads(FLOORS_PATH.read_text(encoding="utf-8"))["sets"]
 
 
-def check(report: EvalReport, name: str) -> None:
+def check(report: EvalReport, name: str, minimums: bool = True) -> None:
     recorded = floors()[name]
     assert report.fingerprint == recorded["fingerprint"], (
         f"the {name} evaluation data changed since its floors were recorded; review the new figures and run "
@@ -51,7 +52,7 @@ def check(report: EvalReport, name: str) -> None:
                   for lang in report.per_lang for m in METRICS
                   if report.per_lang[lang][m] < per_lang[lang]["floors"][m]}
     assert not below_lang, f"{name}: a language fell below its floor (measured, floor): {below_lang}"
-    low = below_minimums(report)
+    low = below_minimums(report) if minimums else {}
     assert not low, f"{name}: below the acceptance minimums {MINIMUMS}: {low}\n{format_report(report, errors=True)}"
 
 
@@ -80,6 +81,14 @@ def test_dev_report_covers_every_language(dev_report: EvalReport) -> None:
 
 def test_own_set_stays_above_its_floors() -> None:
     check(evaluate(OWN), "own")
+
+
+def test_held_out_set_does_not_regress() -> None:
+    """The set written blind (enrich/heldout/README.md) is the honest estimate of quality on unseen text. It is
+    reported, not tuned to: its floors guard against regressions, and the issue's minimums are not applied to it
+    because meeting them would mean fitting the rules to these very items (its sentiment is 0.667, below 0.75;
+    the gaps are named in docs/decisions.md)."""
+    check(evaluate(HELDOUT), "heldout", minimums=False)
 
 
 def test_own_set_has_at_least_four_items_and_a_profile_per_language() -> None:
