@@ -185,6 +185,9 @@ class Clipping:
     fingerprint: int | None = None  # 64-bit simhash of the text, for near-duplicate detection
     indexed_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The press office's response status (index.base.STATUSES). The index owns it: `ClippingIndex.set_status`
+    # changes it, reprocessing an article (upsert) keeps it, `get` and `search` return the current one.
+    status: str = "new"
 
     @property
     def id(self) -> str:

@@ -370,3 +370,32 @@ def test_open_index_follows_the_profile(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(BackendUnavailable, match="arrives with the Elasticsearch backend"):
         open_index(parse_profile(PROFILE % "elasticsearch"))
     assert issubclass(BackendUnavailable, NotImplementedError)
+
+
+# --- field filters on this corpus (tests/test_index_search_filters.py has the full set) ------------------------
+HOSTILE_FILTERS = ["outlet:", "outlet:'", 'outlet:"', "date:0001-01-01", "date:..0001-01-01", "date:9999-12",
+                   "date:0001..9999", "date:>9999-12-31", "lang:xx", "outlet:x' OR 1=1 --", "official:\"a\"\"b\"",
+                   "status:new OR", "-(-outlet:sme)", "(outlet:a", "flag:critical)", "outet:sme", "date:2024-5",
+                   "body:%", "outlet:_", "date:2024-05-01..2024-05-01 -date:2024-05-01"]
+
+
+@pytest.mark.parametrize("text", HOSTILE_FILTERS)
+@pytest.mark.parametrize("tz", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_hostile_filters_never_reach_sqlite_as_syntax(index: SqliteIndex, text: str, tz: str) -> None:
+    try:
+        index.search(SearchQuery(text=text, relevant=None, tz=tz))
+        index.aggregate(SearchQuery(text=text, relevant=None, tz=tz))
+    except QueryError as exc:
+        assert exc.reason and exc.position is not None
+    assert index.stats().clippings == len(CORPUS)
+
+
+def test_field_filters_on_the_multilingual_corpus(index: SqliteIndex) -> None:
+    assert ids(index, "outlet:dennikn") == {"sk-parking"}
+    assert ids(index, "official:kovacikova") == {"sk-bridge", "sk-parking"}
+    assert ids(index, "body:rada lang:cs") == {"cs-radnice"}
+    assert ids(index, "flag:critical OR flag:misleading") == {"sk-bridge", "sk-parking"}
+    assert ids(index, "primátor -flag:critical") == ids(index, "primátor") - {"sk-bridge"}
+    assert ids(index, "Шилегов OR lang:lt") == {"mk-cyr", "mk-lat", "lt-school"}
+    assert ids(index, "date:2024-05-02", relevant=None) == {"sk-bridge"}
+    assert ids(index, "status:new") == set(BY_ID)
