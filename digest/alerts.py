@@ -15,6 +15,15 @@ Two steps, so that a crash or an SMTP outage between them loses nothing:
 Rule semantics (profile `alerts.rules`): `flag` critical | misleading | any (any flag; an unflagged clipping never
 alerts); `min_severity` against the most severe flag of that type; `officials` / `bodies` empty = any, otherwise
 the clipping must name at least one of the listed officials or bodies; `max_outlet_tier` 1..3 (1 = major).
+
+Saved searches: every alerting saved search of the municipality (`ClippingIndex.match_saved`, run on the batch
+just indexed) is a rule of its own, `saved:<id>`, keyed like the others (`{municipality}/saved:<id>/{cluster}`), so
+the same story matched by the same search again, or a copy of it, alerts once. It goes to the profile's channels,
+held by quiet hours like any alert; the message names the search.
+
+Response status (`ClippingIndex.set_status`): a clipping already dismissed, or whose response is published, claims
+no alert; an alert still owed (e.g. held by quiet hours) for a story that meanwhile got one of those statuses is
+not sent: it is marked `dropped` in the ledger with the reason, and logged.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from presswatch.digest.i18n import Locale, locale
 from presswatch.digest.mail import DeliveryError, build_message, message_id, send
 from presswatch.digest.render import one_line, render_html, render_text, safe_url
 from presswatch.digest.views import FlagView, body_names, flag_views, official_names, story_view, when
-from presswatch.index.base import ClippingIndex
+from presswatch.index.base import ClippingIndex, SavedSearch
 from presswatch.profile import AlertRule, Channel, Profile, QuietHours
 from presswatch.records import Clipping, Flag
 from presswatch.state import State, utcnow
@@ -61,6 +70,12 @@ class DeliveryReport:
     sent_keys: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = ()  # (alert key, error); stays pending, retried next time
     quiet: bool = False
+    dropped: int = 0  # alerts not sent because the story was dismissed or answered meanwhile
+
+
+# A clipping in one of these statuses needs no alert: the press office has decided, or has already responded.
+SETTLED = ("dismissed", "published")
+SAVED_PREFIX = "saved:"
 
 
 def channel_id(channel: Channel) -> str:
@@ -122,23 +137,27 @@ class Alerter:
                 return False
         return self.profile.outlet(clipping.article.outlet).tier <= rule.max_outlet_tier
 
-    def key(self, rule: AlertRule, clipping: Clipping) -> str:
-        return f"{self.profile.id}/{rule.id}/{clipping.cluster_id or clipping.id}"
+    def key(self, rule: AlertRule | str, clipping: Clipping) -> str:
+        rule_id = rule if isinstance(rule, str) else rule.id
+        return f"{self.profile.id}/{rule_id}/{clipping.cluster_id or clipping.id}"
 
     def route(self, clippings: list[Clipping]) -> list[str]:
-        """Claim the alerts these clippings call for; returns the keys claimed now (already claimed: skipped)."""
+        """Claim the alerts these clippings call for (flag rules, then alerting saved searches); returns the keys
+        claimed now (already claimed: skipped). The clippings must already be in the index (saved searches run
+        there)."""
         # Within one batch, let the most severe copy from the biggest outlet claim a story's alert.
         ordered = sorted(clippings, key=lambda c: (-c.max_severity, self.profile.outlet(c.article.outlet).tier))
+        eligible = [c for c in ordered if c.municipality == self.profile.id and c.enrichment.relevant
+                    and c.status not in SETTLED]
+        saved = self.index.match_saved(eligible) if eligible else {}
         claimed: list[str] = []
-        for clipping in ordered:
-            if clipping.municipality != self.profile.id or not clipping.enrichment.relevant:
-                continue
-            for rule in self.rules:
-                if not self.matches(rule, clipping):
-                    continue
-                key = self.key(rule, clipping)
+        for clipping in eligible:
+            rule_ids = [rule.id for rule in self.rules if self.matches(rule, clipping)]
+            rule_ids += [SAVED_PREFIX + sid for sid in saved.get(clipping.id, ())]
+            for rule_id in rule_ids:
+                key = self.key(rule_id, clipping)
                 cluster = clipping.cluster_id or clipping.id
-                if self.state.alert_claim(key, self.profile.id, rule.id, clipping.id, cluster):
+                if self.state.alert_claim(key, self.profile.id, rule_id, clipping.id, cluster):
                     claimed.append(key)
         return claimed
 
@@ -167,9 +186,13 @@ class Alerter:
             groups.setdefault(row["cluster_id"], []).append(row)
         sent: list[str] = []
         failed: list[tuple[str, str]] = []
+        dropped = 0
         down: dict[str, DeliveryError] = {}  # a channel that is unreachable is not tried again in this call
         for group in groups.values():
             keys = [r["key"] for r in group]
+            if self._drop_if_settled(group, keys):
+                dropped += len(keys)
+                continue
             error = self._deliver_group(group, keys, now, down)
             if error is None:
                 sent += keys
@@ -178,7 +201,25 @@ class Alerter:
         pending = len(self._pending())
         errors = tuple(dict.fromkeys(err for _, err in failed))
         return DeliveryReport(sent=len(sent), pending=pending, errors=errors, sent_keys=tuple(sent),
-                              failed=tuple(failed))
+                              failed=tuple(failed), dropped=dropped)
+
+    def _drop_if_settled(self, group: list[Any], keys: list[str]) -> bool:
+        """Mark a story's owed alerts `dropped` when the press office dismissed it or published its response since
+        they were claimed (the claimed clipping or any copy of the story). True when dropped."""
+        first = group[0]
+        clipping = self.index.get(first["clipping_id"])
+        if clipping is None:
+            return False  # _deliver_group records that error
+        copies = self.index.cluster(first["cluster_id"])
+        settled = next((c for c in [clipping, *copies] if c.status in SETTLED), None)
+        if settled is None:
+            return False
+        reason = f"dropped: clipping {settled.id} is {settled.status} (status set before the alert went out)"
+        log.info("alert %s not sent: %s", ", ".join(keys), reason)
+        for k in keys:
+            self.state.execute("UPDATE alerts SET state='dropped', error=? WHERE key=? AND state='pending'",
+                               (reason, k))
+        return True
 
     def _deliver_group(self, group: list[Any], keys: list[str], now: datetime,
                        down: dict[str, DeliveryError]) -> str | None:
@@ -189,7 +230,9 @@ class Alerter:
             for k in keys:
                 self.state.alert_failed(k, error)
             return error
-        rules = [r for r in self.rules if r.id in {row["rule"] for row in group}]
+        rule_ids = {row["rule"] for row in group}
+        rules = [r for r in self.rules if r.id in rule_ids]
+        saved = self._saved_names(sorted(r[len(SAVED_PREFIX):] for r in rule_ids if r.startswith(SAVED_PREFIX)))
         last_id: str | None = None
         problem: str | None = None
         for channel in self.channels:
@@ -203,7 +246,7 @@ class Alerter:
                     self.state.alert_deferred(k, f"not tried: {err}")
                 continue
             try:
-                last_id = self._deliver(channel, cid, clipping, rules, keys, now)
+                last_id = self._deliver(channel, cid, clipping, rules, keys, now, saved)
             except DeliveryError as exc:
                 log.warning("alert %s not delivered on %s: %s", keys[0], cid, exc)
                 problem = problem or str(exc)
@@ -237,46 +280,61 @@ class Alerter:
             self.state.execute("INSERT OR IGNORE INTO alert_deliveries(key, channel, sent_at, message_id)"
                                " VALUES (?,?,?,?)", (k, cid, utcnow().isoformat(), msg_id))
 
+    def _saved_names(self, ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(id, name) of saved searches; a search deleted since it matched keeps its id as its name."""
+        if not ids:
+            return []
+        known: dict[str, SavedSearch] = {s.id: s for s in self.index.saved_searches(self.profile.id)}
+        return [(sid, known[sid].name if sid in known else sid) for sid in ids]
+
     def _deliver(self, channel: Channel, cid: str, clipping: Clipping, rules: Sequence[AlertRule],
-                 keys: Sequence[str], now: datetime) -> str:
+                 keys: Sequence[str], now: datetime, saved: Sequence[tuple[str, str]] = ()) -> str:
         language = channel.language or self.profile.digest_language
         if channel.type == "email":
             if not channel.to:
                 raise DeliveryError(cid, "the email channel has no recipients (alerts.channels[].to)",
                                     transient=False)
-            msg = self.message(clipping, rules, keys, language, channel.to, now, cid)
+            msg = self.message(clipping, rules, keys, language, channel.to, now, cid, saved)
             return send(self.profile, msg)
         if channel.type == "webhook":
-            post_json(channel.url or "", self.payload(clipping, rules, keys, language))
+            post_json(channel.url or "", self.payload(clipping, rules, keys, language, saved))
             return f"webhook:{keys[0]}"
         raise DeliveryError(cid, f"unknown channel type {channel.type!r}", transient=False)
 
     # --- content -------------------------------------------------------------------------------------------------
-    def _context(self, clipping: Clipping, rules: Sequence[AlertRule], language: str) -> dict[str, Any]:
+    def _context(self, clipping: Clipping, rules: Sequence[AlertRule], language: str,
+                 saved: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
         L: Locale = locale(language)
         flags = [f for f in clipping.enrichment.flags if any(r.flag in ("any", f.type) for r in rules)] \
             or list(clipping.enrichment.flags)
-        main = max(flags, key=lambda f: (f.severity, f.type == "critical"))
+        main = max(flags, key=lambda f: (f.severity, f.type == "critical")) if flags else None
         views: tuple[FlagView, ...] = flag_views(self.profile, L, flags, max_reasons=5)
         story = story_view(self.profile, L, clipping, with_flags=False)
-        heading = L.t(f"alert_title_{main.type}")
+        names = L.join(L.quote(name) for _, name in saved)
+        if main is not None and rules:  # a flag rule matched: the flag leads, the saved searches are named below
+            heading = L.t(f"alert_title_{main.type}")
+        else:  # only saved searches matched; the clipping's flags (if any) are still shown as the reasons
+            heading = L.t("alert_title_saved", searches=names)
         subject = L.t("alert_subject", flag=heading, title=one_line(clipping.article.title, 140) or story.title,
                       outlet=story.outlet)
         moment = when(clipping)
         return dict(
-            t=L.t, lang=language, subject=subject, heading=heading, color="#b91c1c" if main.type == "critical"
-            else "#b45309", severity=f"{L.t('severity')} {L.percent(main.severity)}",
+            t=L.t, lang=language, subject=subject, heading=heading,
+            color="#1d4ed8" if main is None else "#b91c1c" if main.type == "critical" else "#b45309",
+            severity=f"{L.t('severity')} {L.percent(main.severity)}" if main is not None else "",
             intro=L.t("alert_intro", municipality=self.profile.municipality.name),
             story=story, flags=views, published=L.datetime(moment, self.profile.tz) if moment else "",
             officials=L.join(official_names(self.profile, clipping.enrichment.officials)),
             bodies=L.join(body_names(self.profile, clipping.enrichment.bodies)),
-            rules=L.join(r.id for r in rules),
+            saved=L.t("alert_saved_matched", searches=names) if saved else "",
+            rules=L.join([r.id for r in rules] + [SAVED_PREFIX + sid for sid, _ in saved]),
             footer=L.t("alert_footer", operator=self.profile.operator.name),
         )
 
     def message(self, clipping: Clipping, rules: Sequence[AlertRule], keys: Sequence[str], language: str,
-                to: Sequence[str], now: datetime, cid: str = "email") -> EmailMessage:
-        ctx = self._context(clipping, rules, language)
+                to: Sequence[str], now: datetime, cid: str = "email",
+                saved: Sequence[tuple[str, str]] = ()) -> EmailMessage:
+        ctx = self._context(clipping, rules, language, saved)
         return build_message(
             sender=self.profile.smtp.sender, sender_name=self.profile.operator.name, to=to, subject=ctx["subject"],
             text=render_text("alert.txt.j2", **ctx), html=render_html("alert.html.j2", **ctx),
@@ -286,15 +344,16 @@ class Alerter:
         )
 
     def payload(self, clipping: Clipping, rules: Sequence[AlertRule], keys: Sequence[str],
-                language: str) -> dict[str, Any]:
+                language: str, saved: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
         """The webhook body: the facts as data, plus `text` (the localised plain-text alert) for chat tools."""
-        ctx = self._context(clipping, rules, language)
+        ctx = self._context(clipping, rules, language, saved)
         moment = when(clipping)
         return {
             "type": "presswatch.alert",
             "municipality": self.profile.id,
             "keys": list(keys),
-            "rules": [r.id for r in rules],
+            "rules": [r.id for r in rules] + [SAVED_PREFIX + sid for sid, _ in saved],
+            "saved_searches": [{"id": sid, "name": name} for sid, name in saved],
             "language": language,
             "subject": ctx["subject"],
             "text": render_text("alert.txt.j2", **ctx),
@@ -332,4 +391,4 @@ def post_json(url: str, body: dict[str, Any], timeout: float | None = None) -> N
         raise DeliveryError(target, f"{reason}") from exc
 
 
-__all__ = ["Alerter", "DeliveryReport", "channel_id", "in_quiet_hours", "matching_flags", "post_json"]
+__all__ = ["SAVED_PREFIX", "SETTLED", "Alerter", "DeliveryReport", "channel_id", "in_quiet_hours", "matching_flags", "post_json"]

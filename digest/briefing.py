@@ -26,8 +26,8 @@ from presswatch.digest import defaults
 from presswatch.digest.i18n import Locale, locale
 from presswatch.digest.mail import DeliveryError, build_message, message_id, send, write_eml
 from presswatch.digest.render import render_html, render_text
-from presswatch.digest.views import StoryView, outlet_name, story_view, when
-from presswatch.index.base import ClippingIndex, SearchQuery
+from presswatch.digest.views import StoryView, outlet_name, status_text, story_view, when
+from presswatch.index.base import STATUSES, ClippingIndex, SearchQuery
 from presswatch.profile import Profile
 from presswatch.records import Clipping
 from presswatch.state import SourceHealth, State
@@ -45,12 +45,13 @@ class BriefingCounts:
     negative: int
     neutral: int
     positive: int
-    needs_response: int  # story clusters with a critical or misleading flag
+    needs_response: int  # story clusters with a critical or misleading flag, not dismissed by the press office
     silent_sources: int
     avg_clippings: float  # daily averages over the AVERAGE_DAYS before the window
     avg_critical: float
     avg_misleading: float
     avg_negative: float
+    dismissed: int = 0  # flagged story clusters the press office dismissed: counted above, not listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,23 @@ def _flagged_copy(profile: Profile, copies: list[Clipping]) -> Clipping | None:
     return min(flagged, key=lambda c: (-c.max_severity, profile.outlet(c.article.outlet).tier, _ts(c)))
 
 
+def story_status(copies: Sequence[Clipping]) -> str:
+    """A story's response status: the furthest along the workflow (index.base.STATUSES order) of its copies, so
+    answering or dismissing any copy settles the story."""
+    return max((c.status for c in copies), key=lambda s: STATUSES.index(s) if s in STATUSES else 0, default="new")
+
+
+def _status_line(profile: Profile, L: Locale, index: ClippingIndex, copies: Sequence[Clipping]) -> str:
+    """The status and, when it was changed, who changed it and when (the newest change of the copy that has it)."""
+    status = story_status(copies)
+    if status == "new":
+        return status_text(profile, L, status)
+    holder = next(c for c in copies if c.status == status)
+    history = [h for h in index.status_history(holder.id) if h.status == status]
+    last = history[-1] if history else None
+    return status_text(profile, L, status, last.by if last else None, last.at if last else None)
+
+
 def is_silent(source: SourceHealth, now: datetime) -> bool:
     """Listed in the briefing: silent or failing by the same judgement `presswatch sources` uses."""
     health = assess(source, now, silent_min_h=defaults.SILENT_AFTER_H)
@@ -280,6 +298,9 @@ def build_briefing(profile: Profile, index: ClippingIndex, state: State, day: da
     sentiment = Counter(c.enrichment.sentiment.label for c in clippings)
     flagged = [s for s in stories if any(c.enrichment.flags for c in s)]
     flagged.sort(key=lambda s: -max(c.max_severity for c in s))
+    # Dismissed by the press office: still in the numbers (critical, misleading), no longer "needs a response".
+    dismissed = [s for s in flagged if story_status(s) == "dismissed"]
+    flagged = [s for s in flagged if story_status(s) != "dismissed"]
     sources = _source_rows(profile, L, state.sources(profile.id), now)
 
     counts = BriefingCounts(
@@ -287,7 +308,7 @@ def build_briefing(profile: Profile, index: ClippingIndex, state: State, day: da
         critical=sum(c.enrichment.critical for c in clippings),
         misleading=sum(c.enrichment.misleading for c in clippings),
         negative=sentiment["negative"], neutral=sentiment["neutral"], positive=sentiment["positive"],
-        needs_response=len(flagged), silent_sources=len(sources),
+        needs_response=len(flagged), silent_sources=len(sources), dismissed=len(dismissed),
         avg_clippings=len(before) / days,
         avg_critical=sum(c.enrichment.critical for c in before) / days,
         avg_misleading=sum(c.enrichment.misleading for c in before) / days,
@@ -307,7 +328,8 @@ def build_briefing(profile: Profile, index: ClippingIndex, state: State, day: da
     needs_response: list[StoryView] = []
     for copies in flagged[: defaults.NEEDS_RESPONSE_MAX]:
         lead = _flagged_copy(profile, copies) or _lead_copy(profile, copies)
-        needs_response.append(story_view(profile, L, lead, copies))
+        needs_response.append(story_view(profile, L, lead, copies,
+                                         status=_status_line(profile, L, index, copies)))
     top = [story_view(profile, L, _lead_copy(profile, copies), copies)
            for copies in stories[: defaults.TOP_STORIES]]
     total = max(len(clippings), 1)
@@ -330,6 +352,7 @@ def build_briefing(profile: Profile, index: ClippingIndex, state: State, day: da
         numbers=numbers, empty=not clippings,
         empty_text=L.t("empty_day", municipality=name, time=L.datetime(end, tz)),
         needs_response=needs_response, top=top,
+        dismissed=L.t("response_dismissed", n=L.number(counts.dismissed)) if counts.dismissed else "",
         officials=_coverage(profile, L, clippings, "official"), bodies=_coverage(profile, L, clippings, "body"),
         tone=tone, sources=sources,
         footer=L.t("footer", operator=profile.operator.name, timezone=profile.municipality.timezone),

@@ -6,7 +6,7 @@ taken from articles are left as plain strings; the HTML environment escapes them
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +48,27 @@ class StoryView:
     also_in: str | None
     officials: str | None  # "Named: A, B"
     lead: str  # the first sentence or so of the text
+    status: str | None = None  # "Response: drafted (Jana, 21 November 2026, 18:00)"; None: not shown
+
+
+# The press office's response status, localised (index.base.STATUSES). Written out key by key so that
+# tests/test_digest_i18n.py sees every label used.
+STATUS_LABELS: dict[str, Callable[[Locale], str]] = {
+    "new": lambda L: L.t("status_new"),
+    "acknowledged": lambda L: L.t("status_acknowledged"),
+    "drafted": lambda L: L.t("status_drafted"),
+    "published": lambda L: L.t("status_published"),
+    "dismissed": lambda L: L.t("status_dismissed"),
+}
+
+
+def status_text(profile: Profile, L: Locale, status: str, by: str | None = None,
+                at: datetime | None = None) -> str:
+    """"Response: drafted (Jana, 21 November 2026, 18:00)", or without who/when when unknown."""
+    label = STATUS_LABELS[status](L) if status in STATUS_LABELS else status
+    if by and at is not None:
+        return L.t("response_status_by", status=label, by=by, when=L.datetime(at, profile.tz))
+    return L.t("response_status", status=label)
 
 
 def when(c: Clipping) -> datetime | None:
@@ -119,7 +140,7 @@ def _lead_text(text: str) -> str:
 
 
 def story_view(profile: Profile, L: Locale, lead: Clipping, copies: Sequence[Clipping] = (),
-               with_flags: bool = True) -> StoryView:
+               with_flags: bool = True, status: str | None = None) -> StoryView:
     moment = when(lead)
     flags = flag_views(profile, L, lead.enrichment.flags) if with_flags else ()
     named = official_names(profile, lead.enrichment.officials)
@@ -135,4 +156,5 @@ def story_view(profile: Profile, L: Locale, lead: Clipping, copies: Sequence[Cli
         also_in=also_in(profile, L, lead, copies),
         officials=L.t("officials_named", names=L.join(named)) if named else None,
         lead=_lead_text(lead.article.text),
+        status=status,
     )

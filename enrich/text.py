@@ -184,3 +184,10 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+# The tables above, for other engines that must fold and stem exactly as we do (index/elastic.py builds its
+# Slovak and Macedonian analyzers and its folding char filter from them).
+MK_TRANSLIT = _MK_TRANSLIT
+SPECIAL_LETTERS = _SPECIAL
+SUFFIXES = _SUFFIXES

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from presswatch import __version__, settings
+from presswatch.index.base import STATUSES, Facets, SearchQuery
 from presswatch.index.query import QueryError
 from presswatch.messages import Messages, detect_language
 from presswatch.profile import Profile, ProfileError, load_profile, resolve_profile_path
@@ -67,29 +68,89 @@ def cmd_run(args: argparse.Namespace, say: Messages) -> int:
     return run_daemon(resolve_profile_path(args.profile), say)
 
 
+def _search_query(args: argparse.Namespace, profile: Profile) -> SearchQuery:
+    return SearchQuery(
+        text=" ".join(args.query), municipality=profile.id, since=args.since, lang=args.lang,
+        official=args.official, critical=True if args.critical else None, limit=args.limit,
+        outlet=args.outlet, sentiment=args.sentiment, status=args.status, collapse=args.collapse,
+        tz=profile.municipality.timezone)
+
+
+def _facet_key(profile: Profile, say: Messages, facet: str, key: str) -> str:
+    """A bucket key as the reader knows it: outlet and official names, localised status and sentiment."""
+    if facet == "outlet":
+        return profile.outlet(key).name
+    if facet == "official":
+        return next((o.name for o in profile.officials if o.id == key), key)
+    if facet == "body":
+        return next((b.name for b in profile.bodies if b.id == key), key)
+    if facet in ("status", "sentiment", "flag"):
+        return say(f"{facet}_{key}") if key in _LABELLED[facet] else key
+    return key
+
+
+_LABELLED = {"status": STATUSES, "sentiment": ("positive", "neutral", "negative"),
+             "flag": ("critical", "misleading")}
+# What `search --facets` prints, in this order; `week` is left out (day already shows volume over time).
+SEARCH_FACETS = ("outlet", "official", "body", "lang", "sentiment", "flag", "status", "day")
+
+
+def _print_facets(profile: Profile, say: Messages, facets: Facets) -> None:
+    print(say("facets_total", total=facets.total))
+    for facet in SEARCH_FACETS:
+        buckets = facets.counts.get(facet, ())
+        print()
+        print(say(f"facet_{facet}"))
+        if not buckets:
+            print("  " + say("facet_none"))
+        peak = max((b.count for b in buckets), default=0)
+        for b in buckets:
+            label = _facet_key(profile, say, facet, b.key)
+            bar = "#" * round(30 * b.count / peak) if facet == "day" and peak else ""
+            print(f"  {label:<34} {b.count:>6}  {bar}".rstrip())
+
+
 def cmd_search(args: argparse.Namespace, say: Messages) -> int:
     from presswatch.index import open_index
-    from presswatch.index.base import SearchQuery
     from presswatch.index.codec import clipping_to_dict
+    from presswatch.index.export import export, open_for
 
     profile = _profile(args)
+    query = _search_query(args, profile)
+    if args.export and not args.out:
+        print(say("export_needs_out"), file=sys.stderr)
+        return 2
     index = open_index(profile)
     try:
-        result = index.search(SearchQuery(
-            text=" ".join(args.query), municipality=profile.id, since=args.since, lang=args.lang,
-            official=args.official, critical=True if args.critical else None, limit=args.limit))
+        if args.export:
+            with open_for(args.export, args.out) as out:
+                n = export(index, query, args.export, out, profile.tz, exported_at=datetime.now(UTC))
+            print(say("export_done", n=n, path=args.out, format=args.export.upper()), file=sys.stderr)
+            return 0
+        if args.facets:
+            facets = index.aggregate(query, SEARCH_FACETS)
+            if args.json:
+                json.dump({"total": facets.total, "facets": {
+                    name: [{"key": b.key, "count": b.count} for b in buckets]
+                    for name, buckets in facets.counts.items()}}, sys.stdout, ensure_ascii=False, indent=2)
+                print()
+            else:
+                _print_facets(profile, say, facets)
+            return 0
+        result = index.search(query)
     finally:
         index.close()
     if args.json:
         json.dump({"total": result.total, "hits": [
-            {"score": h.score, "snippet": h.snippet, "clipping": clipping_to_dict(h.clipping)} for h in result.hits
+            {"score": h.score, "snippet": h.snippet, "clipping": clipping_to_dict(h.clipping),
+             "status": h.clipping.status, "copies": [c.id for c in h.copies]} for h in result.hits
         ]}, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
     if not result.hits:
         print(say("search_none"))
         return 0
-    print(say("search_total", total=result.total, shown=len(result.hits)))
+    print(say("search_stories" if args.collapse else "search_total", total=result.total, shown=len(result.hits)))
     tz = profile.tz
     for hit in result.hits:
         c = hit.clipping
@@ -101,6 +162,93 @@ def cmd_search(args: argparse.Namespace, say: Messages) -> int:
         if hit.snippet:
             print(f"    {hit.snippet}")
         print(f"    {a.url}")
+        if c.status != "new":
+            print(f"    {say('search_status', status=say('status_' + c.status))}")
+        if hit.copies:
+            outlets = ", ".join(dict.fromkeys(profile.outlet(o.article.outlet).name for o in hit.copies))
+            print(f"    {say('search_copies', n=len(hit.copies), outlets=outlets)}")
+    return 0
+
+
+def cmd_saved(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch saved list|add|rm`: the press office's saved searches (alerting ones feed alerts)."""
+    import os
+
+    from presswatch.index import open_index
+    from presswatch.index.base import SavedSearch
+
+    profile = _profile(args)
+    index = open_index(profile)
+    try:
+        current = {s.id: s for s in index.saved_searches(profile.id)}
+        if args.saved_command == "list":
+            if not current:
+                print(say("saved_none"))
+            for s in current.values():
+                print(say("saved_line", id=s.id, name=s.name, query=s.query,
+                          alert=say("saved_alerting") if s.alert else say("saved_silent"),
+                          origin=say(f"saved_origin_{s.origin}")))
+            return 0
+        old = current.get(args.id)
+        if old is not None and old.origin == "profile":
+            print(say("saved_profile_owned", id=args.id), file=sys.stderr)
+            return 1
+        if args.saved_command == "add":
+            try:
+                index.save_search(SavedSearch(id=args.id, municipality=profile.id, name=args.name, query=args.query,
+                                              alert=not args.no_alert, origin="store",
+                                              created_by=args.by or os.environ.get("USER") or "press office"))
+            except QueryError:  # a ValueError too: main() prints it with a caret under the problem
+                raise
+            except ValueError as exc:
+                print(say("error", error=exc), file=sys.stderr)
+                return 2
+            print(say("saved_replaced" if old else "saved_added", id=args.id, name=args.name))
+            return 0
+        if not index.delete_search(profile.id, args.id):
+            print(say("saved_unknown", id=args.id), file=sys.stderr)
+            return 1
+        print(say("saved_removed", id=args.id))
+        return 0
+    finally:
+        index.close()
+
+
+def cmd_respond(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch respond ID --status S [--note] [--by]` and `presswatch respond ID --history`."""
+    import os
+
+    from presswatch.index import open_index
+    from presswatch.index.base import StatusError
+
+    profile = _profile(args)
+    if not args.status and not args.history:
+        print(say("respond_nothing"), file=sys.stderr)
+        return 2
+    index = open_index(profile)
+    try:
+        clipping = index.get(args.clipping_id)
+        if clipping is None:
+            print(say("respond_unknown", id=args.clipping_id), file=sys.stderr)
+            return 1
+        if args.status:
+            by = args.by or os.environ.get("USER") or "press office"
+            try:
+                change = index.set_status(args.clipping_id, args.status, by, args.note)
+            except StatusError as exc:
+                print(say("error", error=exc), file=sys.stderr)
+                return 2
+            print(say("respond_saved", id=change.clipping_id, status=say(f"status_{change.status}"), by=change.by))
+        if args.history:
+            history = index.status_history(args.clipping_id)
+            print(say("respond_history_title", id=args.clipping_id, title=clipping.article.title))
+            if not history:
+                print(say("respond_history_none"))
+            for h in history:
+                print(say("respond_history_line", at=h.at.astimezone(profile.tz).strftime("%Y-%m-%d %H:%M"),
+                          status=say(f"status_{h.status}"), by=h.by, note=f"  ({h.note})" if h.note else ""))
+    finally:
+        index.close()
     return 0
 
 
@@ -297,6 +445,38 @@ def cmd_newsroom(args: argparse.Namespace, say: Messages) -> int:
     return newsroom_main(["--port", str(args.port)])
 
 
+def cmd_index_migrate(args: argparse.Namespace, say: Messages) -> int:
+    from presswatch.index import BackendUnavailable, open_elastic
+    from presswatch.index.elastic import redact
+    from presswatch.index.migrate import MigrationError, migrate
+    from presswatch.index.sqlite import SqliteIndex
+
+    profile = _profile(args)
+    try:
+        target = open_elastic(profile, refresh=False)
+    except BackendUnavailable as exc:
+        print(say("error", error=exc), file=sys.stderr)
+        return 2
+    source = SqliteIndex(profile.db_path())
+    try:
+        print(say("index_migrate_start", n=source.stats().clippings, source=source.path,
+                  url=redact(getattr(target, "url", ""))), file=sys.stderr)
+        report = migrate(source, target, batch=args.batch, municipalities=(profile.id,),
+                         label=say("index_migrate_progress"))
+    except MigrationError as exc:
+        print(say("index_migrate_mismatch", details=exc), file=sys.stderr)
+        return 1
+    except ValueError as exc:  # --batch out of range
+        print(say("error", error=exc), file=sys.stderr)
+        return 2
+    finally:
+        source.close()
+        target.close()
+    print(say("index_migrate_done", clippings=report.clippings, history=report.history, searches=report.searches,
+              municipalities=len(report.counts)), file=sys.stderr)
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="presswatch", description="Media monitoring for a municipal press office")
@@ -323,8 +503,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", dest="lang", help="only clippings in this language")
     p.add_argument("--official", help="only clippings that mention this official id")
     p.add_argument("--critical", action="store_true", help="only critical clippings")
+    p.add_argument("--outlet", help="only clippings of this outlet id")
+    p.add_argument("--sentiment", choices=["positive", "neutral", "negative"], help="only clippings of this tone")
+    p.add_argument("--status", choices=STATUSES, help="only clippings with this response status")
+    p.add_argument("--collapse", action="store_true", help="one hit per story; its other copies listed under it")
+    p.add_argument("--facets", action="store_true", help="counts per outlet, official, body, language, sentiment,"
+                   " flag, status and day, over everything the query matches (instead of the hits)")
+    p.add_argument("--export", choices=["csv", "json"], help="write every hit (not one page) to --out")
+    p.add_argument("--out", help="the file --export writes (CSV: UTF-8 with a BOM, for Excel)")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
+    saved = sub.add_parser("saved", help="saved searches: list, add, rm (alerting ones feed alerts)")
+    saved_sub = saved.add_subparsers(dest="saved_command", required=True)
+    for name, help_text in (("list", "the municipality's saved searches (profile and store)"),
+                            ("add", "add or replace a saved search of the press office"),
+                            ("rm", "remove a saved search of the press office")):
+        p = saved_sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--profile", default="demo", help="profile file or name in config/ (default: demo)")
+        p.set_defaults(handler=cmd_saved)
+        if name != "list":
+            p.add_argument("id", help="lower-case letters, digits, - and _")
+        if name == "add":
+            p.add_argument("--name", required=True, help="the name alerts and lists show")
+            p.add_argument("--query", required=True, help="the query language of presswatch search")
+            p.add_argument("--no-alert", action="store_true", help="keep it for searching only; no alerts")
+            p.add_argument("--by", help="who saves it (default: $USER)")
+    p = add("respond", cmd_respond, "the press office's response status of a clipping, or its history")
+    p.add_argument("clipping_id", help="the clipping's id (presswatch search --json shows it)")
+    p.add_argument("--status", choices=STATUSES, help="new, acknowledged, drafted, published or dismissed")
+    p.add_argument("--note", help="kept with the change (what was done, a link to the reply)")
+    p.add_argument("--by", help="who changes it (default: $USER)")
+    p.add_argument("--history", action="store_true", help="every status change, oldest first")
     add("enrich", cmd_enrich, "enrich JSON lines from stdin (the enrichment contract) to stdout")
     p = add("eval", cmd_eval, "score enrichment on a labelled set (--set), or extraction (eval extraction)",
             profile=False)
@@ -363,6 +572,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="the newest judgements")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--train", action="store_true", help="train the model on the judgements now")
+    index = sub.add_parser("index", help="the clipping index").add_subparsers(dest="index_command", required=True)
+    p = index.add_parser("migrate", help="copy the SQLite clipping index (clippings, status history, saved searches)"
+                         " to Elasticsearch (PRESSWATCH_ES_URL or store.url) and verify the counts")
+    p.add_argument("--profile", default="demo", help="profile file or name in config/ (default: demo)")
+    p.add_argument("--to", choices=["es"], required=True, help="the backend to copy to")
+    p.add_argument("--batch", type=int, default=500, help="clippings per bulk request (1-1000, default 500)")
+    p.set_defaults(handler=cmd_index_migrate)
     p = add("newsroom", cmd_newsroom, "serve the local newsroom until Ctrl-C", profile=False)
     p.add_argument("--port", type=int, default=8765)
     return parser

@@ -18,7 +18,8 @@ from presswatch.crawlers.fetch import PageFetcher
 from presswatch.digest.alerts import Alerter
 from presswatch.digest.briefing import BriefingReport, send_briefing
 from presswatch.index import open_index
-from presswatch.index.base import ClippingIndex
+from presswatch.index.base import ClippingIndex, SavedSearch
+from presswatch.index.sqlite_workflow import ProfileSync, sync_profile_searches
 from presswatch.process import Processor, ProcessReport
 from presswatch.profile import Profile
 from presswatch.state import State, utcnow
@@ -55,6 +56,18 @@ class Pipeline:
         self.fetcher = PageFetcher.from_profile(profile, self.state)
         self.processor = Processor.from_profile(profile, self.state, self.index)
         self.alerter = Alerter.from_profile(profile, self.state, self.index)
+        self.sync_saved_searches()
+
+    def sync_saved_searches(self) -> ProfileSync:
+        """Make the index's profile-origin saved searches equal the profile's `saved_searches` (on every start:
+        cycle, daemon, demo). The press office's own searches are left alone. Alerting ones feed `Alerter.route`."""
+        entries = [SavedSearch(id=e.id, municipality=self.profile.id, name=e.name, query=e.query, alert=e.alert,
+                               origin="profile", created_by="profile") for e in self.profile.saved_searches]
+        sync = sync_profile_searches(self.index, self.profile.id, entries)
+        if sync.added or sync.updated or sync.removed:
+            log.info("saved searches from the profile: added %s, updated %s, removed %s", list(sync.added),
+                     list(sync.updated), list(sync.removed))
+        return sync
 
     def close(self) -> None:
         self.index.close()

@@ -134,6 +134,29 @@ class QuietHours(_Model):
         return value
 
 
+class SavedSearchEntry(_Model):
+    """A saved search the profile defines (`saved_searches`); synced into the index on start (the press office's
+    own ones, made with `presswatch saved add`, live only in the store)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str = Field(min_length=1)
+    query: str
+    alert: bool = True
+
+    @field_validator("query")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        from presswatch.index.query import QueryError, parse_query  # imported here: the index imports profile types
+
+        try:
+            parsed = parse_query(value)
+        except QueryError as exc:
+            raise ValueError(f"not a valid search: {exc}") from None
+        if parsed is None:
+            raise ValueError("an empty search would match every clipping")
+        return value
+
+
 class Alerts(_Model):
     rules: list[AlertRule] = [AlertRule(id="critical", flag="critical")]
     channels: list[Channel] = []
@@ -167,6 +190,19 @@ class Smtp(_Model):
 class Store(_Model):
     path: str = settings.DEFAULT_DB
     backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+    # Elasticsearch (backend: elasticsearch, and `presswatch index migrate --to es`). PRESSWATCH_ES_URL wins over
+    # `url`; credentials belong in that variable, never in the profile (it may be world-readable).
+    url: str = ""
+    prefix: str = Field(default="presswatch", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        if value and not re.match(r"^https?://", value):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        if re.match(r"^https?://[^/]*@", value):
+            raise ValueError("credentials do not belong in the profile; put the URL with them in PRESSWATCH_ES_URL")
+        return value
 
 
 class Operator(_Model):
@@ -186,6 +222,7 @@ class Profile(_Model):
     smtp: Smtp = Smtp()
     store: Store = Store()
     operator: Operator = Operator()
+    saved_searches: list[SavedSearchEntry] = []
 
     @model_validator(mode="after")
     def _references(self) -> Profile:
@@ -193,6 +230,10 @@ class Profile(_Model):
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise ValueError(f"duplicate official/body ids: {sorted(dupes)}")
+        searches = [s.id for s in self.saved_searches]
+        twice = {i for i in searches if searches.count(i) > 1}
+        if twice:
+            raise ValueError(f"saved_searches lists these ids twice: {sorted(twice)}")
         known = {o.id for o in self.outlets}
         for group in (self.sources.feeds, self.sources.sites, self.sources.releases):
             for src in group:

@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     clipping_id TEXT NOT NULL,
     cluster_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | failed
+    state TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | failed | dropped (story dismissed/answered)
     attempts INTEGER NOT NULL DEFAULT 0,
     sent_at TEXT,
     error TEXT,

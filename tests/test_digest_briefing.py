@@ -266,3 +266,34 @@ def test_every_language_renders(day_of_news: tuple[State, SqliteIndex], lang: st
     assert "{" not in briefing.text.replace("{}", "")  # no unfilled placeholder
     assert f'<html lang="{lang}">' in briefing.html
     assert briefing.counts.clippings == 5 and briefing.counts.stories == 3
+
+
+def test_dismissed_story_is_counted_but_not_listed_as_needing_a_response(day_of_news: tuple[State, SqliteIndex],
+                                                                        smtp: LoopbackSmtp) -> None:
+    state, index = day_of_news
+    audit = audit_story()
+    index.set_status(audit[1].id, "dismissed", "jana", "opozícia opakuje starú vec")  # one copy settles the story
+    index.set_status(budget_claim().id, "drafted", "peter", at=IN_WINDOW + timedelta(hours=5))
+    briefing = build_briefing(demo_profile(smtp.port), index, state, DAY, "en", NOW)
+
+    assert briefing.counts.critical == 3 and briefing.counts.misleading == 1  # still in the numbers
+    assert (briefing.counts.needs_response, briefing.counts.dismissed) == (1, 1)
+    assert briefing.subject.endswith("(to respond: 1)")
+    response = _section(briefing.text, "Needs a response")
+    assert "zatajil" not in response and "Primátor Hrušovský zatajil" not in response
+    assert "Mesto má na budúci rok rozpočet 30 miliónov" in response
+    assert "Response: response drafted (peter, 22 November 2026, 00:00)" in response
+    assert "Dismissed by the press office, not listed: 1" in response
+    assert "Kritické: 3" in _section(build_briefing(demo_profile(smtp.port), index, state, DAY, "sk", NOW).text,
+                                     "Posledných 24 hodín")
+    assert "Response: response drafted" in briefing.html and "zatajil výsledky auditu</a>" in briefing.html
+    html_response = briefing.html.split("Needs a response", 1)[1].split("Top stories", 1)[0]
+    assert "zatajil" not in html_response
+
+
+def test_each_story_needing_a_response_shows_its_status(day_of_news: tuple[State, SqliteIndex],
+                                                        smtp: LoopbackSmtp) -> None:
+    state, index = day_of_news
+    briefing = build_briefing(demo_profile(smtp.port), index, state, DAY, "sk", NOW)
+    response = _section(briefing.text, "Treba reagovať")
+    assert response.count("Reakcia: zatiaľ nevybavené") == 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,14 @@ def test_every_language_has_every_message_with_the_same_placeholders(lang: str) 
 
         assert fields(_catalogue(lang)[key]) == fields(_catalogue("en")[key]), (lang, key)
     assert en("search_none") != other("search_none") or lang == "en"
+
+
+@pytest.mark.parametrize("folder", ["pipeline/locales", "digest/locales"])
+def test_no_catalogue_defines_a_key_twice(folder: str) -> None:
+    # YAML keeps the last of two equal keys without a word, so an edited copy could silently shadow the first.
+    for path in sorted((Path(__file__).resolve().parents[1] / folder).glob("*.yaml")):
+        keys = Counter(re.findall(r"^([A-Za-z_]\w*):", path.read_text(encoding="utf-8"), re.MULTILINE))
+        assert not [k for k, n in keys.items() if n > 1], f"{path.name}: {[k for k, n in keys.items() if n > 1]}"
 
 
 def test_language_choice(monkeypatch: pytest.MonkeyPatch) -> None:
