@@ -56,3 +56,15 @@ def test_every_profile_key_is_documented() -> None:
         if f"`{key}`" not in doc and not re.search(re.escape(f"`{parent}.") + r"[^|]*`\." + re.escape(leaf) + "`", doc):
             missing.append(key)
     assert not missing, f"undocumented profile keys in docs/profile.md: {missing}"
+
+
+def test_every_command_is_in_the_readme_table() -> None:
+    import argparse
+
+    from presswatch.cli import build_parser
+
+    table = (REPO / "README.md").read_text(encoding="utf-8").split("## Commands", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `presswatch ([a-z]+)", table, re.MULTILINE))
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) - listed == set(), "commands missing from the README's table"
+    assert listed - set(sub.choices) == set(), "the README lists commands that do not exist"
