@@ -1,27 +1,34 @@
 """The embedded clipping index: SQLite tables plus FTS5, in the same store file as the queue and the ledgers.
 
 Tables (all `clip_`, the spine's tables in pipeline/state.py are left alone):
-- `clip_clippings`: one row per clipping, the filter columns and the lossless JSON document (index/codec.py);
+- `clip_clippings`: one row per clipping, the filter columns only, so that a million rows stay small enough for
+  the page cache (the documents made rows of 1.1 kB; docs/decisions.md, "Search at a million clippings");
+- `clip_docs`: the lossless JSON document of each clipping (index/codec.py), read only for the hits shown;
 - `clip_refs`: clipping ↔ official and clipping ↔ body, for the `official` and `body` filters;
-- `clip_fts`: FTS5 over `title`, `text` and `stems` (the `enrich.text.stem` of every word of title and text, in
-  the clipping's language), tokenizer `unicode61 remove_diacritics 2`;
+- `clip_fts_<lang>`: FTS5 per language (sk, cs, lt, tr, mk, en; `clip_fts_xx` for every other language) over
+  `title`, `text`, `stems` (the `enrich.text.stem` of every word of title and text, in the clipping's language) and
+  `tags` (tokens for the municipality and the relevant/critical/misleading flags, so the analysts' usual keyword
+  filters are answered inside FTS5 without reading a row), tokenizer `unicode61 remove_diacritics 2`;
 - `clip_meta`: schema version and the stemmer signature the `stems` column was built with.
 
 `clip_clippings.status` is the press office's response status. The index owns it: `upsert` inserts "new" and never
 changes it afterwards (reprocessing an article keeps what the press office did), index/sqlite_workflow.py's
 `set_status` updates it, and `get`/`search`/`cluster` return Clippings carrying the column's value (the JSON document
-does not store a status). Schema 2 added the column; older store files get it when opened.
+does not store a status). Schema 2 added the column; schema 3 moved the documents to `clip_docs` and split the FTS
+index by language; older store files are migrated when opened.
 
 Matching. A query word matches the clipping when its surface form (diacritics folded by the tokenizer) is in the
 title or text, or its stem is in `stems`. Stems depend on the language (`Kováčikovej` is `kovacikov` in Slovak but
 `kovac` under the Turkish rule), so a query is compiled once per language present in the index and each
-expression only runs against clippings in its language; languages that give the same expression share one.
+expression runs on that language's FTS table only: a Slovak word never walks the Turkish postings.
 No user text reaches FTS5 as syntax: the expression is built from the parsed query with every token quoted.
 
 Compiling (`_compile`). Text ANDed at the top of the query becomes one FTS5 MATCH, the outer loop, ranked by bm25.
 Field filters become conditions on `clip_clippings` (`clip_refs` subqueries for official/body); a date range
 becomes UTC bounds of the local days in `SearchQuery.tz`. Text nested with filters under OR or NOT becomes
-`c.doc IN (SELECT rowid FROM clip_fts WHERE clip_fts MATCH ?)`, one MATCH per maximal filter-free subtree.
+`c.doc IN (SELECT rowid FROM clip_fts_<lang> WHERE clip_fts_<lang> MATCH ?)`, one MATCH per maximal filter-free
+subtree. Keyword filters on the municipality and the flags join the top-level MATCH as tags when there is one;
+when that leaves no condition on the row, the total is counted inside FTS5 alone.
 A query without top-level text lists newest first. `_match_sql` gives the same match as a plain SELECT of `doc`
 (for `aggregate` and the saved-search matcher).
 """
@@ -76,11 +83,28 @@ from presswatch.state import _add_columns, connect, utcnow
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"  # 2: clip_clippings.status
-# bm25 column weights (title, text, stems): a word in the headline says more about the story than one in the body.
-# A word found in its exact form also scores on its stem, so exact forms rank above inflected ones.
-BM25_WEIGHTS = (3.0, 1.0, 1.0)
+SCHEMA_VERSION = "3"  # 2: clip_clippings.status; 3: clip_docs, FTS per language with tags
+# bm25 column weights (title, text, stems, tags): a word in the headline says more about the story than one in the
+# body. A word found in its exact form also scores on its stem, so exact forms rank above inflected ones. Tags are
+# filters, never relevance.
+BM25_WEIGHTS = (3.0, 1.0, 1.0, 0.0)
 MAX_LIMIT = 1000
+# Relevance ranking reads bm25 for every candidate, about 1 µs each; a common word matches ~50,000 clippings of one
+# language in a million, so ranking them all costs more than the whole search may. The candidates ranked are the
+# RANK_WINDOW most recently indexed matches of each language; the matches older than that follow, newest first
+# (docs/decisions.md, "Search at a million clippings"). Below RANK_WINDOW matches a language is ranked whole.
+RANK_WINDOW = 5000
+# Languages with an FTS table of their own; every other language shares `clip_fts_xx`.
+FTS_LANGS = ("sk", "cs", "lt", "tr", "mk", "en")
+OTHER_LANGS = "xx"
+
+
+def fts_table(lang: str | None) -> str:
+    """The FTS table holding the clippings in `lang` (the stored `clip_clippings.lang`)."""
+    return f"clip_fts_{lang if lang in FTS_LANGS else OTHER_LANGS}"
+
+
+FTS_TABLES = tuple(fts_table(code) for code in (*FTS_LANGS, OTHER_LANGS))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clip_clippings (
@@ -98,13 +122,17 @@ CREATE TABLE IF NOT EXISTS clip_clippings (
     cluster_id TEXT,
     fingerprint INTEGER,              -- the 64-bit simhash stored as a signed integer
     indexed_at TEXT NOT NULL,
-    document TEXT NOT NULL,           -- index/codec.py JSON: the clipping, losslessly (without status)
     status TEXT NOT NULL DEFAULT 'new'  -- response status (index.base.STATUSES), owned by the index
 );
 CREATE INDEX IF NOT EXISTS clip_by_municipality ON clip_clippings(municipality, published);
 CREATE INDEX IF NOT EXISTS clip_by_published ON clip_clippings(published);
 CREATE INDEX IF NOT EXISTS clip_by_lang ON clip_clippings(lang);
 CREATE INDEX IF NOT EXISTS clip_by_cluster ON clip_clippings(cluster_id);
+
+CREATE TABLE IF NOT EXISTS clip_docs (
+    doc INTEGER PRIMARY KEY REFERENCES clip_clippings(doc) ON DELETE CASCADE,
+    document TEXT NOT NULL            -- index/codec.py JSON: the clipping, losslessly (without status)
+);
 
 CREATE TABLE IF NOT EXISTS clip_refs (
     kind TEXT NOT NULL CHECK (kind IN ('official', 'body')),
@@ -114,12 +142,11 @@ CREATE TABLE IF NOT EXISTS clip_refs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS clip_refs_by_doc ON clip_refs(doc);
 
-CREATE VIRTUAL TABLE IF NOT EXISTS clip_fts USING fts5(
-    title, text, stems, tokenize = 'unicode61 remove_diacritics 2'
-);
-
 CREATE TABLE IF NOT EXISTS clip_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+""" + "".join(f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(
+    title, text, stems, tags, tokenize = 'unicode61 remove_diacritics 2'
+);""" for table in FTS_TABLES)
 # Columns added after schema 1, and the indexes on them (created once the columns exist in an old file too).
 ADDED_COLUMNS = {"status": "TEXT NOT NULL DEFAULT 'new'"}
 SCHEMA_ADDED = """
@@ -127,7 +154,54 @@ CREATE INDEX IF NOT EXISTS clip_by_status ON clip_clippings(status);
 -- outlet/official/body filters compare ids case-insensitively; these indexes have the matching collation
 CREATE INDEX IF NOT EXISTS clip_by_outlet ON clip_clippings(outlet COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS clip_refs_by_ref ON clip_refs(kind, ref COLLATE NOCASE);
+-- the analysts' default listing (a municipality's relevant clippings, newest first) and its count, from the index
+CREATE INDEX IF NOT EXISTS clip_by_relevance ON clip_clippings(municipality, relevant, published);
 """
+# The page cache of the index's connection: the filter columns of a million clippings (≈ 200 MB) and the hot FTS
+# pages. SQLite's default (2 MB) made every search of a large store read the file again.
+CACHE_KIB = 262_144
+MMAP_BYTES = 1 << 30
+
+
+# --- tags: the filters FTS5 answers itself ----------------------------------------------------------------------
+# Everything here is fixed when a clipping is upserted (the response status is not: it changes without a re-index,
+# so it stays a column). Bump TAGS_VERSION when the tags change: it is part of the stemmer signature, so an older
+# store says it needs `rebuild()`.
+TAGS_VERSION = "tags-1"
+_REF_SEP = "\x1f"
+
+
+def _value_tag(prefix: str, value: str) -> str:
+    # A token of letters and digits (the tokenizer would split "stara-lipnica"); a hash, as ids are free text. Ids
+    # compare case-insensitively, as the SQL filters do (NOCASE).
+    return prefix + hashlib.sha1(value.casefold().encode("utf-8")).hexdigest()[:16]
+
+
+def _municipality_tag(municipality: str) -> str:
+    return "m" + hashlib.sha1(municipality.encode("utf-8")).hexdigest()[:16]  # exact, as the SQL filter is
+
+
+def _flag_tag(name: str, value: bool | int) -> str:
+    return f"{name}{int(bool(value))}"
+
+
+# Query-language fields a top-level filter of which becomes a tag, and the tag of a value.
+_FIELD_TAGS = {"outlet": lambda v: _value_tag("o", v), "official": lambda v: _value_tag("f", v),
+               "body": lambda v: _value_tag("b", v), "sentiment": lambda v: f"s{v}",
+               "flag": lambda v: _flag_tag("crit" if v == "critical" else "mis", True)}
+
+
+def tags_of(municipality: str, relevant: bool | int, critical: bool | int, misleading: bool | int, outlet: str,
+            sentiment: str, refs: str | None) -> str:
+    """The `tags` column of a clipping. `refs` are its `kind:ref` references joined by _REF_SEP (clip_refs)."""
+    tags = [_municipality_tag(municipality), _flag_tag("rel", relevant), _flag_tag("crit", critical),
+            _flag_tag("mis", misleading), _value_tag("o", outlet), f"s{sentiment}"]
+    for item in (refs or "").split(_REF_SEP):
+        if item:
+            kind, _, ref = item.partition(":")
+            tags.append(_value_tag("f" if kind == "official" else "b", ref))
+    return " ".join(dict.fromkeys(tags))
+
 
 # Words whose stems change whenever the rules in enrich/text.py change; the index remembers their hash so it can
 # tell that its `stems` column was built by other rules (see `SqliteIndex.rebuild`).
@@ -138,7 +212,7 @@ _PROBE_LANGS = ("sk", "cs", "lt", "tr", "mk", "en", None)
 
 def stemmer_signature() -> str:
     stems = [stem(w, lang) for lang in _PROBE_LANGS for w in _STEM_PROBE]
-    return hashlib.sha256("\x1f".join(stems).encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256("\x1f".join([*stems, TAGS_VERSION]).encode("utf-8")).hexdigest()[:16]
 
 
 def _ts(dt: datetime) -> str:
@@ -187,7 +261,9 @@ def fts_expression(node: Node, lang: str | None) -> str:
     raise TypeError(f"a bare exclusion has no FTS expression: {node!r}")  # parse_query never nests one alone
 
 
-_FTS_SUB = "c.doc IN (SELECT rowid FROM clip_fts WHERE clip_fts MATCH ?)"
+def _fts_sub(lang: str | None) -> str:
+    table = fts_table(lang)
+    return f"c.doc IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"
 
 
 def _is_text(node: Node) -> bool:
@@ -250,7 +326,7 @@ def _node_sql(node: Node, lang: str | None, tz: ZoneInfo) -> tuple[str, list[Any
         sql, args = _node_sql(node.item, lang, tz)
         return f"NOT ({sql})", args
     if _is_text(node):
-        return _FTS_SUB, [fts_expression(node, lang)]
+        return _fts_sub(lang), [fts_expression(node, lang or None)]
     if isinstance(node, Filter):
         return _filter_sql(node.field, node.value)
     if isinstance(node, DateRange):
@@ -259,7 +335,8 @@ def _node_sql(node: Node, lang: str | None, tz: ZoneInfo) -> tuple[str, list[Any
     if isinstance(node, AnyOf):
         text = [i for i in node.items if _is_text(i)]
         if text:
-            parts.append((_FTS_SUB, [fts_expression(text[0] if len(text) == 1 else AnyOf(tuple(text)), lang)]))
+            parts.append((_fts_sub(lang),
+                          [fts_expression(text[0] if len(text) == 1 else AnyOf(tuple(text)), lang or None)]))
         parts.extend(_node_sql(i, lang, tz) for i in node.items if not _is_text(i))
         joiner = " OR "
     else:
@@ -267,9 +344,10 @@ def _node_sql(node: Node, lang: str | None, tz: ZoneInfo) -> tuple[str, list[Any
         positive = [i for i in node.items if not isinstance(i, Not) and _is_text(i)]
         negative = [i for i in node.items if isinstance(i, Not) and _is_text(i)]
         if positive:  # FTS5 can exclude only from something: "a NOT b"
-            parts.append((_FTS_SUB, [fts_expression(AllOf(tuple(positive + negative)), lang)]))
+            parts.append((_fts_sub(lang), [fts_expression(AllOf(tuple(positive + negative)), lang or None)]))
         elif negative:
-            parts.append((f"NOT ({_FTS_SUB})", [fts_expression(AnyOf(tuple(n.item for n in negative)), lang)]))
+            parts.append((f"NOT ({_fts_sub(lang)})",
+                          [fts_expression(AnyOf(tuple(n.item for n in negative)), lang or None)]))
         parts.extend(_node_sql(i, lang, tz) for i in node.items if not _is_text(i))
         joiner = " AND "
     return "(" + joiner.join(sql for sql, _ in parts) + ")", [a for _, args in parts for a in args]
@@ -277,37 +355,52 @@ def _node_sql(node: Node, lang: str | None, tz: ZoneInfo) -> tuple[str, list[Any
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A parsed query compiled for the clippings of some languages."""
+    """A parsed query compiled for the clippings of one language."""
 
     match: str | None  # the top-level FTS5 expression (ranked), or None: no text ANDed at the top
     conds: tuple[str, ...]  # further conditions on `clip_clippings c`
     args: tuple[Any, ...]
+    # Field filters ANDed at the top that are tags (outlet:, official:, body:, sentiment:, flag:), with a MATCH
+    # only: as FTS5 tokens, and the same as SQL conditions for the bm25 query (see _Select.untagged).
+    tags: tuple[str, ...] = ()
+    tagged: tuple[str, ...] = ()
+    tagged_args: tuple[Any, ...] = ()
 
 
 def _compile(parsed: ParsedQuery, lang: str | None, tz: ZoneInfo) -> _Plan:
+    """`lang` is the stored language code of the clippings the plan is for ('' or None: unknown)."""
+    stem_lang = lang or None
     text_in = [n for n in parsed.include if _is_text(n)]
     text_out = [n for n in parsed.exclude if _is_text(n)]
     conds: list[str] = []
     args: list[Any] = []
     match = None
     if text_in:
-        match = fts_expression(AllOf(tuple(text_in)), lang)
+        match = fts_expression(AllOf(tuple(text_in)), stem_lang)
         if text_out:
-            match = f"{match} NOT {fts_expression(AnyOf(tuple(text_out)), lang)}"
+            match = f"{match} NOT {fts_expression(AnyOf(tuple(text_out)), stem_lang)}"
     elif text_out:
-        conds.append(f"NOT ({_FTS_SUB})")
-        args.append(fts_expression(AnyOf(tuple(text_out)), lang))
+        conds.append(f"NOT ({_fts_sub(lang)})")
+        args.append(fts_expression(AnyOf(tuple(text_out)), stem_lang))
+    tags: list[str] = []
+    tagged: list[str] = []
+    tagged_args: list[Any] = []
     for node in parsed.include:
         if not _is_text(node):
             sql, a = _node_sql(node, lang, tz)
-            conds.append(sql)
-            args.extend(a)
+            if match is not None and isinstance(node, Filter) and node.field in _FIELD_TAGS:
+                tags.append(_FIELD_TAGS[node.field](node.value))
+                tagged.append(sql)
+                tagged_args.extend(a)
+            else:
+                conds.append(sql)
+                args.extend(a)
     for node in parsed.exclude:
         if not _is_text(node):
             sql, a = _node_sql(node, lang, tz)
             conds.append(f"NOT ({sql})")
             args.extend(a)
-    return _Plan(match, tuple(conds), tuple(args))
+    return _Plan(match, tuple(conds), tuple(args), tuple(tags), tuple(tagged), tuple(tagged_args))
 
 
 def _has_text(parsed: ParsedQuery) -> bool:
@@ -325,60 +418,123 @@ def _has_text(parsed: ParsedQuery) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Branch:
-    langs: tuple[str, ...] | None  # None: every language (all gave the same plan)
+    lang: str | None  # the stored language code the plan is for; None: every language (a query without text)
     plan: _Plan
 
 
 @dataclass(frozen=True, slots=True)
+class _Where:
+    """Keyword filters (SearchQuery's fields) as SQL conditions on `clip_clippings c`. `tags` are FTS5 tokens
+    equivalent to `tagged`/`tagged_args`: a branch with a top-level MATCH uses the tokens, any other the SQL."""
+
+    conds: tuple[str, ...] = ()
+    args: tuple[Any, ...] = ()
+    tags: tuple[str, ...] = ()
+    tagged: tuple[str, ...] = ()
+    tagged_args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Select:
+    """One branch as SQL: `FROM ... WHERE ...` with its parameters, and whether it reads clip_clippings at all."""
+
+    source: str  # "FROM ... WHERE ..."
+    params: tuple[Any, ...]
+    table: str | None  # the FTS table of a top-level MATCH
+    needs_row: bool  # False: the MATCH alone decides (count it without reading clip_clippings)
+    # The same rows with the tags as SQL conditions instead, for bm25: it scans the whole posting list of every
+    # phrase of the MATCH once per query (for the IDF), and a tag like `rel1` is in a third of the language.
+    untagged: str = ""
+    untagged_params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class _Compiled:
-    """A query ready to run: keyword filters (`where`) AND one of the branches (a UNION ALL of them)."""
+    """A query ready to run: the keyword filters AND one of the branches (a UNION ALL of them)."""
 
     parsed: ParsedQuery | None
-    where: tuple[str, ...]
-    args: tuple[Any, ...]
+    where: _Where
     branches: tuple[_Branch, ...]
 
     @property
     def ranked(self) -> bool:
         return any(b.plan.match is not None for b in self.branches)
 
+    def selects(self) -> list[_Select]:
+        out = []
+        for b in self.branches:
+            plan = b.plan
+            conds = [*self.where.conds, *plan.conds]
+            args = [*self.where.args, *plan.args]
+            # clip_fts_xx holds several languages; the six tables hold one each, so the table is the condition.
+            # A branch without a top-level MATCH may still test its language's table in a subquery.
+            if b.lang is not None and (plan.match is None or b.lang not in FTS_LANGS):
+                conds.append("c.lang = ?")
+                args.append(b.lang)
+            if plan.match is not None:
+                table = fts_table(b.lang)
+                match = plan.match
+                tags = (*self.where.tags, *plan.tags)
+                if tags:
+                    match = f"({match}) AND tags : ({' AND '.join(_quote(t) for t in tags)})"
+                # CROSS JOIN keeps FTS5 as the outer loop. Left to itself the planner may walk an index on
+                # clip_clippings (lang, say) and re-run the MATCH for every row: measured 6 s instead of 30 ms on
+                # 5,000 clippings with an exclusion.
+                join = f"FROM {table} CROSS JOIN clip_clippings c ON c.doc = {table}.rowid WHERE {table} MATCH ?"
+                out.append(_Select(" AND ".join([join, *conds]), (match, *args), table, bool(conds),
+                                   " AND ".join([join, *self.where.tagged, *plan.tagged, *conds]),
+                                   (plan.match, *self.where.tagged_args, *plan.tagged_args, *args)))
+            else:
+                conds = [*self.where.tagged, *conds]
+                args = [*self.where.tagged_args, *args]
+                out.append(_Select("FROM clip_clippings c" + (f" WHERE {' AND '.join(conds)}" if conds else ""),
+                                   tuple(args), None, True))
+        return out
+
     def union(self, columns: str, ranked: bool) -> tuple[str, list[Any]]:
         """A UNION ALL of one SELECT per branch; `columns` are expressions on `c`, plus `score` when ranked."""
         selects: list[str] = []
         params: list[Any] = []
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        for b in self.branches:
-            conds = [*self.where, *b.plan.conds]
-            args = [*self.args, *b.plan.args]
-            if b.langs is not None:
-                conds.append(f"c.lang IN ({', '.join('?' * len(b.langs))})")
-                args.extend(b.langs)
-            if b.plan.match is not None:
-                score = f", bm25(clip_fts, {weights}) AS score" if ranked else ""
-                # CROSS JOIN keeps FTS5 as the outer loop. Left to itself the planner may walk an index on
-                # clip_clippings (lang, say) and re-run the MATCH for every row: measured 6 s instead of 30 ms on
-                # 5,000 clippings with an exclusion.
-                selects.append(f"SELECT {columns}{score} FROM clip_fts CROSS JOIN clip_clippings c"
-                               f" ON c.doc = clip_fts.rowid WHERE {' AND '.join(['clip_fts MATCH ?', *conds])}")
-                params.extend([b.plan.match, *args])
+        for sel in self.selects():
+            if not ranked:
+                score = ""
+            elif sel.table is not None:
+                score = f", bm25({sel.table}, {weights}) AS score"
             else:
-                score = ", 0.0 AS score" if ranked else ""
-                selects.append(f"SELECT {columns}{score} FROM clip_clippings c"
-                               + (f" WHERE {' AND '.join(conds)}" if conds else ""))
-                params.extend(args)
+                score = ", 0.0 AS score"
+            selects.append(f"SELECT {columns}{score} {sel.source}")
+            params.extend(sel.params)
         return " UNION ALL ".join(selects), params
+
+    def count(self) -> tuple[str, list[Any]]:
+        """The number of matching clippings, as one statement (see `count_sql`)."""
+        parts = [count_sql(sel) for sel in self.selects()]
+        return (f"SELECT sum(n) FROM ({' UNION ALL '.join(sql for sql, _ in parts)})",
+                [a for _, args in parts for a in args])
+
+
+def count_sql(sel: _Select) -> tuple[str, list[Any]]:
+    """`SELECT count(*) AS n` of one branch. A branch whose MATCH alone decides is counted in FTS5 without reading
+    a row of clip_clippings (the analysts' usual search: words, their municipality, relevant)."""
+    if sel.needs_row:
+        return f"SELECT count(*) AS n {sel.source}", list(sel.params)
+    assert sel.table is not None
+    return f"SELECT count(*) AS n FROM {sel.table} WHERE {sel.table} MATCH ?", list(sel.params)
 
 
 @dataclass(frozen=True, slots=True)
 class _Row:
     clipping: Clipping
-    values: tuple[Any, ...]  # clip_clippings columns after doc, in SCHEMA order
+    values: tuple[Any, ...]  # clip_clippings columns after doc (_COLUMNS)
+    document: str
     refs: tuple[tuple[str, str], ...]
     stems: str
+    tags: str
 
 
 _COLUMNS = ("id", "municipality", "published", "outlet", "lang", "relevant", "critical", "misleading",
-            "max_severity", "sentiment", "cluster_id", "fingerprint", "indexed_at", "document")
+            "max_severity", "sentiment", "cluster_id", "fingerprint", "indexed_at")
 
 
 class SqliteIndex(SqliteWorkflow, ClippingIndex):
@@ -387,12 +543,15 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._conn = connect(self.path)
+        self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        self._conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         self._lock = threading.RLock()
         self.stems_outdated = False  # True when the stems column was built by other stemming rules
         try:
             with self._lock:
                 self._conn.executescript(SCHEMA)
                 _add_columns(self._conn, "clip_clippings", ADDED_COLUMNS)
+                self._migrate_v3()
                 self._conn.executescript(SCHEMA_ADDED)
                 init_workflow(self._conn)
                 self._check_meta()
@@ -402,6 +561,32 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                 raise RuntimeError(f"{self.path}: this Python's SQLite has no FTS5 ({exc}); the index needs it") \
                     from exc
             raise
+
+    def _migrate_v3(self) -> None:
+        """Schema 1-2 files kept the document in clip_clippings and one FTS table for every language: move the
+        documents to clip_docs and each clipping's FTS row to its language's table, in one transaction."""
+        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(clip_clippings)")}
+        if "document" not in columns:
+            return
+        log.warning("%s: migrating the clipping index to schema %s (documents apart, one FTS table per language);"
+                    " this reads every clipping once", self.path, SCHEMA_VERSION)
+        self._conn.create_function("pw_tags", 7, tags_of, deterministic=True)
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO clip_docs(doc, document) SELECT doc, document FROM clip_clippings")
+            old_fts = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'clip_fts'").fetchone()
+            for code in (*FTS_LANGS, None):
+                table = fts_table(code)
+                which = "c.lang = ?" if code else f"c.lang NOT IN ({', '.join('?' * len(FTS_LANGS))})"
+                if old_fts:
+                    conn.execute(f"INSERT INTO {table}(rowid, title, text, stems, tags) SELECT f.rowid, f.title,"
+                                 " f.text, f.stems, pw_tags(c.municipality, c.relevant, c.critical, c.misleading,"
+                                 " c.outlet, c.sentiment, (SELECT group_concat(r.kind || ':' || r.ref, char(31))"
+                                 " FROM clip_refs r WHERE r.doc = c.doc))"
+                                 f" FROM clip_fts f JOIN clip_clippings c ON c.doc = f.rowid WHERE {which}",
+                                 (code,) if code else FTS_LANGS)
+            if old_fts:
+                conn.execute("DROP TABLE clip_fts")
+            conn.execute("ALTER TABLE clip_clippings DROP COLUMN document")
 
     def _check_meta(self) -> None:
         meta = dict(self._conn.execute("SELECT key, value FROM clip_meta").fetchall())
@@ -456,15 +641,17 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
             c.id, c.municipality, _ts(published), a.outlet, e.lang, int(e.relevant), int(e.critical),
             int(e.misleading), c.max_severity, e.sentiment.label, c.cluster_id,
             None if c.fingerprint is None else _signed64(c.fingerprint), _ts(c.indexed_at),
-            json.dumps(clipping_to_dict(c), ensure_ascii=False, separators=(",", ":")),
         )
+        document = json.dumps(clipping_to_dict(c), ensure_ascii=False, separators=(",", ":"))
         refs = {("official", r) for r in e.officials} | {("body", r) for r in e.bodies}
         refs |= {(m.kind, m.ref) for m in e.mentions}
-        return _Row(c, values, tuple(sorted(refs)), stems_of(a.title, a.text, e.lang))
+        return _Row(c, values, document, tuple(sorted(refs)), stems_of(a.title, a.text, e.lang),
+                    tags_of(c.municipality, e.relevant, e.critical, e.misleading, a.outlet, e.sentiment.label,
+                            _REF_SEP.join(f"{kind}:{ref}" for kind, ref in sorted(refs))))
 
     def _write(self, conn: sqlite3.Connection, row: _Row) -> bool:
         """Insert or replace one clipping inside the caller's transaction; True if it was new."""
-        found = conn.execute("SELECT doc FROM clip_clippings WHERE id = ?", (row.clipping.id,)).fetchone()
+        found = conn.execute("SELECT doc, lang FROM clip_clippings WHERE id = ?", (row.clipping.id,)).fetchone()
         if found is None:
             cur = conn.execute(f"INSERT INTO clip_clippings({', '.join(_COLUMNS)})"
                                f" VALUES ({', '.join('?' * len(_COLUMNS))})", row.values)
@@ -474,12 +661,13 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
             conn.execute(f"UPDATE clip_clippings SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])} WHERE doc = ?",
                          (*row.values[1:], doc))
             conn.execute("DELETE FROM clip_refs WHERE doc = ?", (doc,))
-            conn.execute("DELETE FROM clip_fts WHERE rowid = ?", (doc,))
+            conn.execute(f"DELETE FROM {fts_table(found['lang'])} WHERE rowid = ?", (doc,))
+        conn.execute("INSERT OR REPLACE INTO clip_docs(doc, document) VALUES (?, ?)", (doc, row.document))
         conn.executemany("INSERT INTO clip_refs(kind, ref, doc) VALUES (?, ?, ?)",
                          [(kind, ref, doc) for kind, ref in row.refs])
         a = row.clipping.article
-        conn.execute("INSERT INTO clip_fts(rowid, title, text, stems) VALUES (?, ?, ?, ?)",
-                     (doc, a.title, a.text, row.stems))
+        conn.execute(f"INSERT INTO {fts_table(row.clipping.enrichment.lang)}(rowid, title, text, stems, tags)"
+                     " VALUES (?, ?, ?, ?, ?)", (doc, a.title, a.text, row.stems, row.tags))
         return found is None
 
     def upsert(self, clippings: Iterable[Clipping]) -> int:
@@ -494,7 +682,7 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         """Re-derive every column, reference and FTS row from the stored documents (after the stemming rules
         changed, or a schema fix); returns how many clippings were rebuilt."""
         with self._transaction() as conn:
-            docs = [r["document"] for r in conn.execute("SELECT document FROM clip_clippings")]
+            docs = [r["document"] for r in conn.execute("SELECT document FROM clip_docs ORDER BY doc")]
             now = utcnow()
             for doc in docs:
                 self._write(conn, self._prepare(clipping_from_dict(json.loads(doc)), now))
@@ -506,36 +694,27 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
     # --- reading ---------------------------------------------------------------------------------------------
     def get(self, clipping_id: str) -> Clipping | None:
         with self._lock:
-            row = self._conn.execute("SELECT document, status FROM clip_clippings WHERE id = ?",
-                                     (clipping_id,)).fetchone()
+            row = self._conn.execute(f"SELECT {_READ} WHERE c.id = ?", (clipping_id,)).fetchone()
         return _clipping(row) if row else None
 
     def _compiled(self, conn: sqlite3.Connection, query: SearchQuery) -> _Compiled | None:
         """The query compiled against what is indexed now (the languages present); None: nothing can match."""
         parsed = parse_query(query.text)
-        where, args = _filters(query)
+        where = _filters(query)
         tz = _zone(query.tz)
         if parsed is None:
-            return _Compiled(None, tuple(where), tuple(args), (_Branch(None, _Plan(None, (), ())),))
+            return _Compiled(None, where, (_Branch(None, _Plan(None, (), ())),))
         if not _has_text(parsed):  # filters only: nothing depends on the language
-            return _Compiled(parsed, tuple(where), tuple(args), (_Branch(None, _compile(parsed, None, tz)),))
-        # One branch per language present (or per group of languages giving the same plan); the `lang` keyword and
-        # `lang:` filters ANDed at the top need no branch for the other languages.
+            return _Compiled(parsed, where, (_Branch(None, _compile(parsed, None, tz)),))
+        # One branch per language present, each on its own FTS table; the `lang` keyword and `lang:` filters
+        # ANDed at the top need no branch for the other languages.
         wanted = {n.value for n in parsed.include if isinstance(n, Filter) and n.field == "lang"}
         if query.lang is not None:
             wanted.add(query.lang)
-        langs = [code for (code,) in conn.execute("SELECT DISTINCT lang FROM clip_clippings")
-                 if all(code == v for v in wanted)]
+        langs = [code for code in _languages(conn) if all(code == v for v in wanted)]
         if not langs:  # nothing indexed in the language asked for
             return None
-        by_plan: dict[_Plan, list[str]] = {}
-        for code in langs:
-            by_plan.setdefault(_compile(parsed, code or None, tz), []).append(code)
-        if len(by_plan) == 1 and not wanted:
-            plan = next(iter(by_plan))
-            return _Compiled(parsed, tuple(where), tuple(args), (_Branch(None, plan),))
-        return _Compiled(parsed, tuple(where), tuple(args),
-                         tuple(_Branch(tuple(codes), plan) for plan, codes in by_plan.items()))
+        return _Compiled(parsed, where, tuple(_Branch(code, _compile(parsed, code, tz)) for code in langs))
 
     def _match_sql(self, conn: sqlite3.Connection, query: SearchQuery) -> tuple[str, list[Any]] | None:
         """Every clipping `query` matches (text, field filters and keyword filters; limit, offset and collapse
@@ -557,18 +736,66 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                 return SearchResult(total=0, hits=())
             if query.collapse:
                 return self._collapsed(conn, compiled, limit, query.offset)
-            ranked = compiled.ranked
-            union, params = compiled.union("c.doc AS doc, c.published AS published", ranked)
+            if compiled.ranked:
+                return self._ranked(conn, compiled, limit, query.offset)
+            union, params = compiled.union("c.doc AS doc, c.published AS published", False)
             parsed = compiled.parsed
-            total = _run(conn, f"SELECT count(*) FROM ({union})", params, parsed)[0][0]
+            count_sql_, count_params = compiled.count()
+            total = _run(conn, count_sql_, count_params, parsed)[0][0] or 0
             if not limit or query.offset >= total:
                 return SearchResult(total=total, hits=())
-            page = _run(conn, f"SELECT doc{', score' if ranked else ''} FROM ({union}) ORDER BY {_order(ranked)}"
-                              " LIMIT ? OFFSET ?", [*params, limit, query.offset], parsed)
-            # bm25 is lower-is-better; hits report higher-is-better
-            scores = {r["doc"]: -r["score"] if ranked else 0.0 for r in page}
-            return SearchResult(total=total, hits=self._hits(conn, [r["doc"] for r in page], scores,
-                                                             parsed if ranked else None))
+            page = _run(conn, f"SELECT doc FROM ({union}) ORDER BY {_order(False)} LIMIT ? OFFSET ?",
+                        [*params, limit, query.offset], parsed)
+            docs = [r["doc"] for r in page]
+            return SearchResult(total=total, hits=self._hits(conn, docs, dict.fromkeys(docs, 0.0), None))
+
+    def _ranked(self, conn: sqlite3.Connection, compiled: _Compiled, limit: int, offset: int) -> SearchResult:
+        """Text at the top of the query: the candidates of each language (all its matches, or its RANK_WINDOW most
+        recently indexed ones) by bm25, then the older matches newest first."""
+        parsed = compiled.parsed
+        selects = [sel for sel in compiled.selects() if sel.table is not None]
+        assert len(selects) == len(compiled.branches), "a ranked query has a MATCH in every branch"
+        counts = [_run(conn, *count_sql(sel), parsed)[0][0] for sel in selects]
+        total = sum(counts)
+        if not limit or offset >= total:
+            return SearchResult(total=total, hits=())
+        bounds: list[int | None] = []  # the oldest candidate's rowid, when a language has more matches than that
+        for sel, n in zip(selects, counts, strict=True):
+            if n > RANK_WINDOW:  # FTS5 walks rowids downwards without sorting; no bm25 is computed here
+                source = sel.source if sel.needs_row else f"FROM {sel.table} WHERE {sel.table} MATCH ?"
+                bounds.append(_run(conn, f"SELECT {sel.table}.rowid AS doc {source}"
+                                         f" ORDER BY {sel.table}.rowid DESC LIMIT 1 OFFSET ?",
+                                   [*sel.params, RANK_WINDOW - 1], parsed)[0]["doc"])
+            else:
+                bounds.append(None)
+        candidates = sum(min(n, RANK_WINDOW) for n in counts)
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        scores: dict[int, float] = {}
+        docs: list[int] = []
+        if offset < candidates:
+            parts, params = [], []
+            for sel, n, bound in zip(selects, counts, bounds, strict=True):
+                if n:
+                    parts.append(f"SELECT c.doc AS doc, c.published AS published, bm25({sel.table}, {weights}) AS score"
+                                 f" {sel.untagged}" + (f" AND {sel.table}.rowid >= ?" if bound is not None else ""))
+                    params.extend([*sel.untagged_params, *([bound] if bound is not None else [])])
+            for r in _run(conn, f"SELECT doc, score FROM ({' UNION ALL '.join(parts)}) ORDER BY {_order(True)}"
+                                " LIMIT ? OFFSET ?", [*params, min(limit, candidates - offset), offset], parsed):
+                docs.append(r["doc"])
+                scores[r["doc"]] = -r["score"]  # bm25 is lower-is-better; hits report higher-is-better
+        if len(docs) < limit and offset + len(docs) < total:
+            parts, params = [], []
+            for sel, bound in zip(selects, bounds, strict=True):
+                if bound is not None:
+                    parts.append(f"SELECT c.doc AS doc, c.published AS published {sel.untagged}"
+                                 f" AND {sel.table}.rowid < ?")
+                    params.extend([*sel.untagged_params, bound])
+            for r in _run(conn, f"SELECT doc FROM ({' UNION ALL '.join(parts)}) ORDER BY {_order(False)}"
+                                " LIMIT ? OFFSET ?", [*params, limit - len(docs), max(0, offset - candidates)],
+                          parsed):
+                docs.append(r["doc"])
+                scores[r["doc"]] = 0.0  # not ranked: past the window
+        return SearchResult(total=total, hits=self._hits(conn, docs, scores, parsed))
 
     def _collapsed(self, conn: sqlite3.Connection, compiled: _Compiled, limit: int, offset: int) -> SearchResult:
         """One hit per story (coalesce(cluster_id, id)): its best-ranked (or newest) matching clipping, with the
@@ -599,8 +826,8 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         if not docs:
             return ()
         wanted = [*docs, *(d for extra in (copies or {}).values() for d in extra)]
-        rows = conn.execute("SELECT doc, document, status FROM clip_clippings"
-                            f" WHERE doc IN ({', '.join('?' * len(wanted))})", wanted).fetchall()
+        rows = conn.execute(f"SELECT c.doc AS doc, {_READ} WHERE c.doc IN ({', '.join('?' * len(wanted))})",
+                            wanted).fetchall()
         by_doc = {r["doc"]: _clipping(r) for r in rows}
         terms = parsed.terms() if parsed is not None else []
         hits = []
@@ -628,41 +855,15 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                 return Facets(total=0, counts={f: () for f in wanted})
             sql, params = compiled
             parsed = parse_query(query.text)
-            # The match runs at most three times, not once per facet: one scan grouped by the wanted columns (few
-            # groups: the facets are summed from them in Python), one by time, one over the references.
-            columns = [_FACET_COLUMNS[f] for f in wanted if f in _FACET_COLUMNS]
-            if "flag" in wanted:
-                columns += ["c.critical AS critical", "c.misleading AS misleading"]
-            names = [col.rsplit(" AS ", 1)[1] for col in columns]
-            grouping = f" GROUP BY {', '.join(names)}" if names else ""
-            total = 0
-            for r in _run(conn, f"SELECT {', '.join([*columns, 'count(*) AS n'])} FROM clip_clippings c"
-                                f" WHERE c.doc IN ({sql}){grouping}", params, parsed):
-                n = r["n"]
-                total += n
-                for f in wanted:
-                    if f in _FACET_COLUMNS:
-                        counters[f][r[f]] = counters[f].get(r[f], 0) + n
-                    elif f == "flag":
-                        for flag in ("critical", "misleading"):
-                            if r[flag]:
-                                counters[f][flag] = counters[f].get(flag, 0) + n
-            if total and ("day" in wanted or "week" in wanted):
-                # UTC quarter hours (every zone's offset is a multiple of 15 minutes); Python puts each in its local
-                # day, as SQLite knows no IANA zones.
-                for r in _run(conn, "SELECT substr(c.published, 1, 13) AS hour,"
-                                    " CAST(substr(c.published, 15, 2) AS INTEGER) / 15 AS quarter, count(*) AS n"
-                                    f" FROM clip_clippings c WHERE c.doc IN ({sql}) GROUP BY hour, quarter", params,
-                              parsed):
-                    when = datetime.strptime(r["hour"], "%Y-%m-%dT%H").replace(tzinfo=UTC)
-                    local = (when + timedelta(minutes=15 * r["quarter"])).astimezone(tz).date()
-                    days[local] = days.get(local, 0) + r["n"]
-            kinds = [f for f in wanted if f in ("official", "body")]
-            if kinds and total:
-                for r in _run(conn, "SELECT kind, ref, count(*) AS n FROM clip_refs"
-                                    f" WHERE kind IN ({', '.join('?' * len(kinds))}) AND doc IN ({sql})"
-                                    " GROUP BY kind, ref", [*kinds, *params], parsed):
-                    counters[r["kind"]][r["ref"]] = r["n"]
+            # The match runs once, into a temporary table; then one scan grouped by the wanted columns (few groups:
+            # the facets are summed from them in Python), one by time, one over the references.
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS clip_agg(doc INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.clip_agg")
+            try:
+                _run(conn, f"INSERT OR IGNORE INTO temp.clip_agg(doc) {sql}", params, parsed)
+                total = self._facet_counts(conn, wanted, counters, days, tz)
+            finally:
+                conn.execute("DELETE FROM temp.clip_agg")
         counts: dict[str, tuple[Bucket, ...]] = {}
         for f in wanted:
             if f == "day":
@@ -673,6 +874,45 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                 ranked = sorted(counters[f].items(), key=lambda kv: (-kv[1], kv[0]))
                 counts[f] = tuple(Bucket(k, n) for k, n in ranked[:size])
         return Facets(total=total, counts=counts)
+
+    @staticmethod
+    def _facet_counts(conn: sqlite3.Connection, wanted: list[str], counters: dict[str, dict[str, int]],
+                      days: dict[date, int], tz: ZoneInfo) -> int:
+        """Fill `counters` and `days` from the clippings in temp.clip_agg; returns how many there are."""
+        source = "FROM temp.clip_agg a JOIN clip_clippings c ON c.doc = a.doc"
+        columns = [_FACET_COLUMNS[f] for f in wanted if f in _FACET_COLUMNS]
+        if "flag" in wanted:
+            columns += ["c.critical AS critical", "c.misleading AS misleading"]
+        names = [col.rsplit(" AS ", 1)[1] for col in columns]
+        grouping = f" GROUP BY {', '.join(names)}" if names else ""
+        total = 0
+        for r in conn.execute(f"SELECT {', '.join([*columns, 'count(*) AS n'])} {source}{grouping}"):
+            n = r["n"]
+            total += n
+            for f in wanted:
+                if f in _FACET_COLUMNS:
+                    counters[f][r[f]] = counters[f].get(r[f], 0) + n
+                elif f == "flag":
+                    for flag in ("critical", "misleading"):
+                        if r[flag]:
+                            counters[f][flag] = counters[f].get(flag, 0) + n
+        if total and ("day" in wanted or "week" in wanted):
+            # UTC quarter hours (every zone's offset is a multiple of 15 minutes); Python puts each in its local
+            # day, as SQLite knows no IANA zones.
+            for r in conn.execute("SELECT substr(c.published, 1, 13) AS hour,"
+                                  f" CAST(substr(c.published, 15, 2) AS INTEGER) / 15 AS quarter, count(*) AS n {source}"
+                                  " GROUP BY hour, quarter"):
+                h = r["hour"]  # "2026-11-22T05"; strptime cost 20 µs a group, a third of a facet query
+                when = datetime(int(h[:4]), int(h[5:7]), int(h[8:10]), int(h[11:13]), 15 * r["quarter"], tzinfo=UTC)
+                local = when.astimezone(tz).date()
+                days[local] = days.get(local, 0) + r["n"]
+        kinds = [f for f in wanted if f in ("official", "body")]
+        if kinds and total:
+            for r in conn.execute("SELECT r.kind AS kind, r.ref AS ref, count(*) AS n FROM temp.clip_agg a"
+                                  " JOIN clip_refs r ON r.doc = a.doc"
+                                  f" WHERE r.kind IN ({', '.join('?' * len(kinds))}) GROUP BY r.kind, r.ref", kinds):
+                counters[r["kind"]][r["ref"]] = r["n"]
+        return total
 
     def stats(self, municipality: str | None = None) -> IndexStats:
         where, args = ("WHERE municipality = ?", (municipality,)) if municipality else ("", ())
@@ -692,8 +932,8 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
     def cluster(self, cluster_id: str) -> list[Clipping]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT document, status FROM clip_clippings WHERE cluster_id = ? OR (cluster_id IS NULL AND id = ?)"
-                " ORDER BY published, doc", (cluster_id, cluster_id)).fetchall()
+                f"SELECT {_READ} WHERE c.cluster_id = ? OR (c.cluster_id IS NULL AND c.id = ?)"
+                " ORDER BY c.published, c.doc", (cluster_id, cluster_id)).fetchall()
         return [_clipping(r) for r in rows]
 
     def fingerprints(self, municipality: str, since: datetime) -> list[tuple[str, str, int]]:
@@ -703,6 +943,10 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                 " WHERE municipality = ? AND published >= ? AND fingerprint IS NOT NULL ORDER BY published, doc",
                 (municipality, _ts(since))).fetchall()
         return [(r["id"], r["cluster"], r["fingerprint"] & ((1 << 64) - 1)) for r in rows]
+
+
+# What a read of whole clippings selects: the document and the current status.
+_READ = "d.document AS document, c.status AS status FROM clip_clippings c JOIN clip_docs d ON d.doc = c.doc"
 
 
 def _clipping(row: sqlite3.Row) -> Clipping:
@@ -749,16 +993,21 @@ _FACET_COLUMNS = {"outlet": "c.outlet AS outlet", "lang": "c.lang AS lang", "sen
 _KEYWORD_VALUES = {"sentiment": ("positive", "neutral", "negative"), "status": STATUSES}
 
 
-def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
-    """SQL conditions on `clip_clippings c` for the query's keyword filters (the same as the field filters of the
-    query language)."""
+def _filters(q: SearchQuery) -> _Where:
+    """The query's keyword filters (the same as the field filters of the query language) as SQL conditions on
+    `clip_clippings c`; the municipality and the flags also as FTS5 tags."""
     conds: list[str] = []
     args: list[Any] = []
-    simple = (("municipality", q.municipality), ("lang", q.lang))
-    for column, value in simple:
-        if value is not None:
-            conds.append(f"c.{column} = ?")
-            args.append(value)
+    tags: list[str] = []
+    tagged: list[str] = []
+    tagged_args: list[Any] = []
+    if q.municipality is not None:
+        tags.append(_municipality_tag(q.municipality))
+        tagged.append("c.municipality = ?")
+        tagged_args.append(q.municipality)
+    if q.lang is not None:  # a text query only has branches in this language; a query without text tests it
+        conds.append("c.lang = ?")
+        args.append(q.lang)
     for field, value in (("outlet", q.outlet), ("sentiment", q.sentiment), ("status", q.status)):
         if value is not None:
             allowed = _KEYWORD_VALUES.get(field)
@@ -767,10 +1016,12 @@ def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
             sql, a = _filter_sql(field, value)
             conds.append(sql)
             args.extend(a)
-    for column, flag in (("critical", q.critical), ("misleading", q.misleading), ("relevant", q.relevant)):
+    for column, tag, flag in (("critical", "crit", q.critical), ("misleading", "mis", q.misleading),
+                              ("relevant", "rel", q.relevant)):
         if flag is not None:
-            conds.append(f"c.{column} = ?")
-            args.append(int(flag))
+            tags.append(_flag_tag(tag, flag))
+            tagged.append(f"c.{column} = ?")
+            tagged_args.append(int(flag))
     if q.since is not None:
         conds.append("c.published >= ?")
         args.append(_ts(q.since))
@@ -782,7 +1033,16 @@ def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
             sql, a = _filter_sql(kind, ref)
             conds.append(sql)
             args.extend(a)
-    return conds, args
+    return _Where(tuple(conds), tuple(args), tuple(tags), tuple(tagged), tuple(tagged_args))
+
+
+def _languages(conn: sqlite3.Connection) -> list[str]:
+    """The languages present, by walking the `lang` index from value to value (a DISTINCT would read all of it)."""
+    rows = conn.execute(
+        "WITH RECURSIVE l(code) AS (SELECT min(lang) FROM clip_clippings UNION ALL"
+        " SELECT (SELECT min(lang) FROM clip_clippings WHERE lang > l.code) FROM l WHERE l.code IS NOT NULL)"
+        " SELECT code FROM l WHERE code IS NOT NULL").fetchall()
+    return [r[0] for r in rows]
 
 
 def _run(conn: sqlite3.Connection, sql: str, params: list[Any], parsed: ParsedQuery | None) -> list[sqlite3.Row]:

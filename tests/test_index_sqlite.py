@@ -14,7 +14,7 @@ import pytest
 
 from presswatch.index import BackendUnavailable, QueryError, SearchQuery, open_index, parse_query
 from presswatch.index.snippet import make_snippet
-from presswatch.index.sqlite import SqliteIndex
+from presswatch.index.sqlite import FTS_TABLES, SqliteIndex
 from presswatch.profile import parse_profile
 from presswatch.records import Article, Clipping, Enrichment, Flag, Mention, Reason, Sentiment
 from presswatch.state import State
@@ -333,7 +333,62 @@ def test_survives_close_and_reopen_next_to_the_spine_tables(tmp_path: Path) -> N
         assert again.upsert(CORPUS[:2]) == 0
         assert not again.stems_outdated
     assert {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")} >= {
-        "queue", "alerts", "clip_clippings", "clip_refs", "clip_fts", "clip_meta"}
+        "queue", "alerts", "clip_clippings", "clip_docs", "clip_refs", "clip_fts_sk", "clip_fts_xx", "clip_meta"}
+
+
+def _downgrade_to_schema_2(path: Path) -> None:
+    """Rewrite a store into the schema-2 layout: the document inside clip_clippings, one FTS table (title, text,
+    stems) for every language."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("ALTER TABLE clip_clippings ADD COLUMN document TEXT NOT NULL DEFAULT ''")
+        conn.execute("UPDATE clip_clippings SET document = (SELECT document FROM clip_docs d"
+                     " WHERE d.doc = clip_clippings.doc)")
+        conn.execute("CREATE VIRTUAL TABLE clip_fts USING fts5(title, text, stems,"
+                     " tokenize = 'unicode61 remove_diacritics 2')")
+        for table in FTS_TABLES:
+            conn.execute(f"INSERT INTO clip_fts(rowid, title, text, stems) SELECT rowid, title, text, stems"
+                         f" FROM {table}")
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DROP TABLE clip_docs")
+        conn.execute("UPDATE clip_meta SET value = '2' WHERE key = 'schema'")
+    conn.close()
+
+
+def test_a_schema_2_store_is_migrated_on_open_and_finds_the_same(tmp_path: Path) -> None:
+    german = make("de-rathaus", "Bürgermeister im Rathaus", "Der Bürgermeister sprach im Rathaus über den Haushalt.",
+                  lang="de", municipality="graz")
+    corpus = [*CORPUS, german]
+    queries = ["primátorovi", "Petrauskienės", "Aydemir", "Шилегов", "Silegov", "rozpočet", "budget",
+               "Rathaus", '"nový most"', "mesto -Kováč", "official:hrusovsky", "flag:critical"]
+    with SqliteIndex(tmp_path / "fresh.db") as fresh:
+        fresh.upsert(corpus)
+        expected = {q: ids(fresh, q) for q in queries}
+        expected_relevant = fresh.search(SearchQuery(text="primátorovi", municipality="bratislava")).total
+    path = tmp_path / "old.db"
+    with SqliteIndex(path) as idx:
+        idx.upsert(corpus)
+        idx._conn.execute("UPDATE clip_clippings SET status = 'acknowledged' WHERE id = 'lt-school'")
+    _downgrade_to_schema_2(path)
+    with SqliteIndex(path) as idx:
+        assert {q: ids(idx, q) for q in queries} == expected
+        assert idx.search(SearchQuery(text="primátorovi", municipality="bratislava")).total == expected_relevant
+        assert idx.get("lt-school").status == "acknowledged"
+        assert idx.get("de-rathaus") == fresh_get(corpus, "de-rathaus", idx)
+        idx.upsert([replace(german, article=replace(german.article, title="Bürgermeister im Park"))])
+        assert ids(idx, "Park") == {"de-rathaus"} and ids(idx, "Rathaus") == {"de-rathaus"}  # the text still has it
+    conn = sqlite3.connect(path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(clip_clippings)")}
+    conn.close()
+    assert "clip_fts" not in tables and "clip_docs" in tables and "document" not in columns
+
+
+def fresh_get(corpus: list[Clipping], cid: str, idx: SqliteIndex) -> Clipping | None:
+    """What `get` returns for a clipping of `corpus` (the stored round trip, with the index's time stamp)."""
+    stored = idx.get(cid)
+    original = next(c for c in corpus if c.id == cid)
+    return replace(original, indexed_at=stored.indexed_at if stored else None)
 
 
 def test_changed_stemming_rules_are_noticed_and_rebuilt(tmp_path: Path) -> None:
@@ -341,7 +396,8 @@ def test_changed_stemming_rules_are_noticed_and_rebuilt(tmp_path: Path) -> None:
     with SqliteIndex(path) as idx:
         idx.upsert(CORPUS)
         idx._conn.execute("UPDATE clip_meta SET value = 'older-rules' WHERE key = 'stemmer'")
-        idx._conn.execute("UPDATE clip_fts SET stems = '' WHERE rowid IN (SELECT doc FROM clip_clippings)")
+        for table in FTS_TABLES:
+            idx._conn.execute(f"UPDATE {table} SET stems = ''")
         assert ids(idx, "primátorovi") == {"sk-parking"}  # only the exact form is left
     with SqliteIndex(path) as idx:
         assert idx.stems_outdated
@@ -400,3 +456,13 @@ def test_field_filters_on_the_multilingual_corpus(index: SqliteIndex) -> None:
     assert ids(index, "Шилегов OR lang:lt") == {"mk-cyr", "mk-lat", "lt-school"}
     assert ids(index, "date:2024-05-02", relevant=None) == {"sk-bridge"}
     assert ids(index, "status:new") == set(BY_ID)
+
+
+@pytest.mark.parametrize("word", ["primátor", "rozpočet", "Šilegov", "budget", "Kováčiková", "mesto"])
+@pytest.mark.parametrize("field", ["outlet:sme", "outlet:SME", "outlet:dennikn", "official:hrusovsky",
+                                   "official:KOVACIKOVA", "body:council", "sentiment:neutral", "flag:critical",
+                                   "flag:misleading", "status:new"])
+def test_a_filter_next_to_words_selects_what_it_selects_alone(index: SqliteIndex, word: str, field: str) -> None:
+    # With words, these filters are answered by FTS5 tags; alone, by SQL on the row: both must agree.
+    assert ids(index, f"{word} {field}") == ids(index, word) & ids(index, field)
+    assert ids(index, f"{word} -{field}") == ids(index, word) - ids(index, field)
