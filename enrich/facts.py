@@ -4,7 +4,10 @@ For each fact of the profile (`facts: [{id, statement, value, unit}]`) the check
 statement (without function words, the municipality's name, numbers, months, units; words such as "new",
 "open", "approved" count half: `generic.txt`). A figure or date in an article sentence is compared with the fact
 only when the sentence is about the same topic: two topic words, or one right next to the figure ("rozpočtem
-520 milionů korun", "biudžetas siekia 75 mln. eurų"). Figures are compared in the fact's unit (a budget in
+520 milionů korun", "biudžetas siekia 75 mln. eurų"). The topic must be in the figure's own sentence (a meeting's
+date is not a claim about a market the next sentence names), a word matches a topic word only as a case form of
+it, not as a compound that begins with it ("Pazartesi", Monday, is not "pazarı", market), and a sentence that
+states the record's date is not contradicting it with its other dates (when works began). Figures are compared in the fact's unit (a budget in
 euros is not compared with a price in koruny); a figure of another year ("gelecek yıl 2,3 milyar TL", "na rok
 2027") is not a claim about this year's fact; a figure of a very different size (a 27-million road in a
 612-million budget) is a part, not a claim about the whole.
@@ -24,6 +27,7 @@ from datetime import date, datetime
 
 from presswatch.enrich import lexicons, quantities
 from presswatch.enrich.document import FieldText
+from presswatch.enrich.inflect import ENDINGS
 from presswatch.enrich.lexicons import fold_word
 from presswatch.enrich.mentions import word_langs
 from presswatch.enrich.text import WORD_RE, fold
@@ -33,6 +37,9 @@ TOLERANCE = 0.015  # relative difference below which two figures agree (rounding
 SAME_QUANTITY = 3.0  # a figure more than 3× off the fact is a different quantity, not a claim about it
 NEAR = 6  # tokens between a figure and a topic word for a one-word match (any distance in a headline)
 YEAR_WINDOW = 8
+LONG_TAIL = 3  # letters the longer of two similar words may have past their shared prefix (beyond: a case ending)
+_ENDINGS = frozenset(e for ends in ENDINGS.values() for e in ends if e)
+_BUFFERS = frozenset("nsy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +102,9 @@ class Contradiction:
 
 
 def _similar(a: str, b: str) -> bool:
-    """Same word up to its ending: a shared prefix that leaves at most two letters of the shorter word."""
+    """Same word up to its ending: a shared prefix that leaves at most two letters of the shorter word, and of
+    the longer word at most three letters or one case ending of our languages ("pazarındaki" is "pazarı", but
+    "Pazartesi", Monday, is another word than "pazarı", market: a compound is not an inflected form)."""
     if a == b:
         return True
     short = min(len(a), len(b))
@@ -106,7 +115,11 @@ def _similar(a: str, b: str) -> bool:
         if x != y:
             break
         p += 1
-    return p >= 4 and p >= short - 2
+    if p < 4 or p < short - 2:
+        return False
+    tail = max(a, b, key=len)[p:]
+    # Turkish joins a case ending with a buffer consonant: pazarı-n-daki, binası-n-a
+    return len(tail) <= LONG_TAIL or tail in _ENDINGS or (tail[:1] in _BUFFERS and tail[1:] in _ENDINGS)
 
 
 class FactChecker:
@@ -150,10 +163,16 @@ class FactChecker:
             return []
         out: list[Contradiction] = []
         for ft in fields:
-            ds = quantities.dates(ft)
+            ds = quantities.dates(ft, lang)
             qs = quantities.quantities(ft, lang, ds)
+            # a sentence that states a record's date tells of other events with its other dates ("the works that
+            # began in January 2026 end on 1 May 2027, as planned"): it does not contradict that record
+            stated = {(ft.tokens[d.tok].sent, cf.id) for d in ds for cf in facts
+                      if cf.date is not None and d.matches(cf.date)}
             for d in ds:
-                about = [cf for cf in facts if cf.date is not None and self._about(cf, ft, d.tok)]
+                sent = ft.tokens[d.tok].sent
+                about = [cf for cf in facts if cf.date is not None and (sent, cf.id) not in stated
+                         and self._about(cf, ft, d.tok)]
                 if about and not any(cf.date is not None and d.matches(cf.date) for cf in about):
                     out.append(Contradiction(about[0], ft, ft.tokens[d.tok].sent, ft.text[d.start:d.end],
                                              d.start, d.end))

@@ -39,6 +39,10 @@ _LT_NOM = ("iai", "ius", "ias", "ai", "as", "is", "ys", "us", "os", "a", "e", "o
 _SLAVIC_VOWELS = "aeiouy"
 _FLEETING = re.compile(r"^(.*[^aeiouy])[eo]([kclnrsvz])$")  # Hlaváček, Pavol, Kubinec, Orol, Karel, Ves
 _MIN_BASE = 2
+# Lithuanian io-stems soften a stem-final t/d to č/dž (folded c/dz) before an ending in i + vowel:
+# Žemaitis → Žemaičio, Žemaičiui, Žemaičiu, Žemaičiai; Gudaitis → Gudaičio; Skardis → Skardžio.
+_LT_SOFTENING = {"t": "c", "d": "dz"}
+_LT_SOFT_NOM = ("is", "ys", "ius")
 # Languages whose declension an article in one language may also use for names from the other.
 _NEIGHBOURS = {"sk": ("cs",), "cs": ("sk",)}
 
@@ -65,6 +69,18 @@ def bases(word: str, lang: str) -> set[str]:
     return out
 
 
+def _lt_softened(word: str, ends: Iterable[str]) -> set[str]:
+    """The forms of a Lithuanian -tis/-dis (-tys, -tius) word whose stem consonant softens before i + vowel."""
+    for nom in _LT_SOFT_NOM:
+        if word.endswith(nom) and len(word) - len(nom) >= 3:
+            base = word[: -len(nom)]
+            soft = _LT_SOFTENING.get(base[-1:])
+            if soft is None:
+                return set()
+            return {base[:-1] + soft + e for e in ends if len(e) >= 2 and e[0] == "i" and e[1] in "aeiouy"}
+    return set()
+
+
 def word_forms(word: str, langs: Iterable[str]) -> frozenset[str]:
     """Every inflected form of one folded word in the given languages (the word itself included)."""
     out = {word}
@@ -86,6 +102,8 @@ def word_forms(word: str, langs: Iterable[str]) -> frozenset[str]:
                     out.update((word[:-3] + "ian", word[:-3] + "an"))
                 if word.endswith("ce"):
                     out.update((word[:-2] + "iec", word[:-2] + "c", word[:-2] + "ciach", word[:-2] + "ciam"))
+            if lg == "lt":
+                out.update(_lt_softened(word, ends))
             if lg == "cs" and word.endswith(("ha", "ga")) and len(word) > 4:
                 out.add(word[:-2] + "ze")
             if lg == "cs" and word.endswith("ra") and len(word) > 4:

@@ -96,9 +96,10 @@ def records_from_release(article: Article, lang: str) -> list[OfficialRecord]:
 
 
 def _figures(ft: FieldText, lang: str) -> list[tuple[_Figure, str]]:
-    ds = quantities.dates(ft)
+    ds = quantities.dates(ft, lang)
+    # a full date only: "v marci 2028" in a release is too vague to be the record of a day
     figs = [_Figure(d.tok, d.start, d.end, None, date(d.year, d.month, d.day), None)
-            for d in ds if d.year is not None and _valid(d.year, d.month, d.day)]
+            for d in ds if d.year is not None and d.day is not None and _valid(d.year, d.month, d.day)]
     figs += [_Figure(q.tok, q.start, q.end, q.value, None, q.unit)
              for q in quantities.quantities(ft, lang, ds) if q.unit is not None and q.value > 0]
     figs.sort(key=lambda f: f.tok)

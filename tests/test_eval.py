@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEV = Path(__file__).resolve().parents[1].parent / "shared/eval/dev"
 OWN = REPO / "enrich" / "evalset"
 HELDOUT = REPO / "enrich" / "heldout"
+HELDOUT2 = REPO / "enrich" / "heldout2"
 
 
 def floors() -> dict[str, Any]:
@@ -89,6 +90,13 @@ def test_held_out_set_does_not_regress() -> None:
     because meeting them would mean fitting the rules to these very items (its sentiment is 0.667, below 0.75;
     the gaps are named in docs/decisions.md)."""
     check(evaluate(HELDOUT), "heldout", minimums=False)
+
+
+def test_second_held_out_set_does_not_regress() -> None:
+    """The second set written blind (enrich/heldout2/README.md), after the first had been read. Its measurement on
+    the day it was written (misleading recall 0.333, sentiment 0.717, critical F1 0.829) led to four general fixes
+    (docs/decisions.md); like the first, it is guarded against regressions, not held to the issue's minimums."""
+    check(evaluate(HELDOUT2), "heldout2", minimums=False)
 
 
 def test_own_set_has_at_least_four_items_and_a_profile_per_language() -> None:
