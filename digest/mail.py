@@ -5,13 +5,15 @@ preferred one), UTF-8 with quoted-printable bodies (7-bit safe for any relay, st
 encoded by the `email` package's default policy (RFC 2047 for a non-ASCII Subject or display name).
 
 Credentials never come from the profile: `smtp.username_env` / `smtp.password_env` name environment variables
-and only those are read. Every delivery problem is raised as `DeliveryError`, naming host:port and the reason;
+and only those are read. A password is sent only inside STARTTLS (certificate and host name verified, against
+`smtp.ca_file` when the relay has a private CA), or to a loopback relay, where nothing crosses a network. Every delivery problem is raised as `DeliveryError`, naming host:port and the reason;
 `transient` says whether trying again later can help (server unreachable, timeout, 4xx) or not (5xx refusal).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
 import smtplib
@@ -121,6 +123,10 @@ def send(profile: Profile, msg: EmailMessage, *, timeout: float | None = None,
     if not to:
         raise DeliveryError(target, "the message has no recipients", transient=False)
     login = _credentials(profile, os.environ if env is None else env, target)
+    if login and not smtp.starttls and not is_loopback(smtp.host):
+        raise DeliveryError(target, "refusing to send the SMTP password without STARTTLS to a host that is not "
+                                    "loopback; set smtp.starttls: true", transient=False)
+    context = _tls_context(smtp.ca_file, target) if smtp.starttls else None
     timeout = defaults.SMTP_TIMEOUT_S if timeout is None else timeout
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as client:
@@ -129,7 +135,7 @@ def send(profile: Profile, msg: EmailMessage, *, timeout: float | None = None,
                 if not client.has_extn("starttls"):
                     raise DeliveryError(target, "the server does not offer STARTTLS (smtp.starttls is true)",
                                         transient=False)
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=context)
                 client.ehlo()
             if login:
                 client.login(*login)
@@ -160,6 +166,21 @@ def send(profile: Profile, msg: EmailMessage, *, timeout: float | None = None,
     return str(msg["Message-ID"])
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or `localhost`: a connection that never leaves the machine."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower().rstrip(".") == "localhost"
+
+
+def _tls_context(ca_file: str | None, target: str) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=ca_file)  # verifies the chain and the host name
+    except (OSError, ssl.SSLError) as exc:
+        raise DeliveryError(target, f"cannot read smtp.ca_file {ca_file!r}: {exc}", transient=False) from exc
+
+
 def _text(raw: bytes | str) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
@@ -169,4 +190,4 @@ def _all_4xx(codes: Iterable[int]) -> bool:
     return bool(values) and all(400 <= c < 500 for c in values)
 
 
-__all__ = ["DeliveryError", "build_message", "message_id", "recipients", "send", "write_eml"]
+__all__ = ["DeliveryError", "build_message", "is_loopback", "message_id", "recipients", "send", "write_eml"]

@@ -252,6 +252,56 @@ def cmd_respond(args: argparse.Namespace, say: Messages) -> int:
     return 0
 
 
+def cmd_ack(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch ack ID [--by NAME] [--note T]`: the press office has seen an alert. ID is the short id the alert
+    shows (a prefix of the clipping id) or a full clipping id; the story's response status becomes
+    `acknowledged` (via the index, like `respond`), and the alert ledger notes who and when. A story already
+    further along (drafted, published, dismissed) is left as it is: an ack must never undo a response."""
+    import os
+
+    from presswatch.index import open_index
+    from presswatch.index.base import StatusError
+    from presswatch.state import State, utcnow
+
+    profile = _profile(args)
+    ident = args.id.strip().lower()
+    index = open_index(profile)
+    state = State(profile.db_path())
+    try:
+        clipping = index.get(ident)
+        if clipping is None and re.fullmatch(r"[0-9a-f]{4,}", ident):
+            ids = sorted({r["clipping_id"] for r in state.alert_find(profile.id, ident)})
+            if len(ids) > 1:
+                print(say("ack_ambiguous", id=ident, ids=", ".join(ids)), file=sys.stderr)
+                return 2
+            clipping = index.get(ids[0]) if ids else None
+        if clipping is None:
+            print(say("ack_unknown", id=args.id), file=sys.stderr)
+            return 2
+        current = clipping.status or "new"
+        if current != "new":
+            print(say("ack_already", id=clipping.id, status=say(f"status_{current}")))
+            return 0
+        by = args.by or os.environ.get("USER") or "press office"
+        try:
+            change = index.set_status(clipping.id, "acknowledged", by, args.note, at=utcnow())
+        except StatusError as exc:
+            print(say("error", error=exc), file=sys.stderr)
+            return 2
+        state.alert_acked(profile.id, clipping.cluster_id or clipping.id, by, change.at)
+        print(say("ack_saved", id=clipping.id, status=say("status_acknowledged"), by=by,
+                  at=change.at.astimezone(profile.tz).strftime("%Y-%m-%d %H:%M"), title=clipping.article.title))
+        # acknowledging does not stop alerts still owed (other recipients still need them): say so
+        cluster = clipping.cluster_id or clipping.id
+        owed = [r for r in state.alerts_pending(profile.id) if r["cluster_id"] == cluster]
+        if owed:
+            print(say("ack_pending", n=len(owed)))
+    finally:
+        state.close()
+        index.close()
+    return 0
+
+
 def cmd_enrich(args: argparse.Namespace, say: Messages) -> int:
     from presswatch.enrich.enricher import Enricher
 
@@ -534,6 +584,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", help="kept with the change (what was done, a link to the reply)")
     p.add_argument("--by", help="who changes it (default: $USER)")
     p.add_argument("--history", action="store_true", help="every status change, oldest first")
+    p = add("ack", cmd_ack, "acknowledge an alert: its story's response status becomes acknowledged")
+    p.add_argument("id", help="the id the alert shows (presswatch ack 1a2b3c4d), or a clipping id")
+    p.add_argument("--note", help="kept with the change")
+    p.add_argument("--by", help="who acknowledges (default: $USER)")
     add("enrich", cmd_enrich, "enrich JSON lines from stdin (the enrichment contract) to stdout")
     p = add("eval", cmd_eval, "score enrichment on a labelled set (--set), or extraction (eval extraction)",
             profile=False)

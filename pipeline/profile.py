@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from presswatch import settings
+from presswatch.digest import defaults as digest_defaults
 
 LANGS = ("sk", "cs", "lt", "tr", "mk", "en")
 Lang = Literal["sk", "cs", "lt", "tr", "mk", "en"]
@@ -113,13 +114,26 @@ class AlertRule(_Model):
     officials: list[str] = []  # empty: any
     bodies: list[str] = []
     max_outlet_tier: int = Field(default=3, ge=1, le=3)
+    # after this rule's alert went out on a channel, its further stories wait this long and then go out together
+    # as one roll-up (digest/alerts.py); 0: every story at once
+    cooldown_minutes: int = Field(default=digest_defaults.ALERT_COOLDOWN_MINUTES, ge=0, le=24 * 60)
 
 
 class Channel(_Model):
     type: Literal["email", "webhook"]
     to: list[str] = []  # email recipients
     url: str | None = None  # webhook
+    # the webhook's body: generic (presswatch's JSON), slack (text + Block Kit), teams (an Adaptive Card message)
+    format: Literal["generic", "slack", "teams"] = "generic"
     language: Lang | None = None  # defaults to the digest language
+
+    @model_validator(mode="after")
+    def _complete(self) -> Channel:
+        if self.type == "webhook" and not (self.url or "").startswith(("http://", "https://")):
+            raise ValueError("a webhook channel needs an http:// or https:// url")
+        if self.type == "email" and self.format != "generic":
+            raise ValueError("format is for webhook channels (generic, slack, teams)")
+        return self
 
 
 class QuietHours(_Model):
@@ -161,6 +175,10 @@ class Alerts(_Model):
     rules: list[AlertRule] = [AlertRule(id="critical", flag="critical")]
     channels: list[Channel] = []
     quiet_hours: QuietHours | None = None
+    # Where the press office opens a clipping in its own workspace (intranet, shared drive viewer): a URL with
+    # `{id}` for the clipping id. presswatch has no web interface of its own; without it an alert links the
+    # article and shows the clipping id.
+    clipping_url: str | None = Field(default=None, pattern=r"^https?://.*\{id\}")
 
 
 class Digest(_Model):
@@ -185,6 +203,9 @@ class Smtp(_Model):
     # Credentials never live in the profile (it may be world-readable): only the names of the variables.
     username_env: str | None = None
     password_env: str | None = None
+    # A CA bundle (PEM) to verify the server's STARTTLS certificate with, for a relay with a private CA; default:
+    # the system's trust store. The certificate is always verified, name included.
+    ca_file: str | None = None
 
 
 class Store(_Model):

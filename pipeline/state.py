@@ -110,6 +110,38 @@ CREATE TABLE IF NOT EXISTS alerts (
     message_id TEXT
 );
 
+-- Which channels already have an alert (the message or webhook call its server accepted), so that a retry after
+-- one channel failed never repeats what another one accepted; `sent_at` also starts a rule's cooldown.
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    key TEXT NOT NULL,               -- the alert (alerts.key)
+    channel TEXT NOT NULL,           -- channel_id(): email:<recipients> | webhook:<hash of the URL>
+    sent_at TEXT NOT NULL,
+    message_id TEXT,
+    PRIMARY KEY (key, channel)
+);
+
+-- Alerts that wait on one channel: `quiet` until the profile's quiet hours end, `cooldown` until `until` (a rule's
+-- cooldown). Held here, not in memory, so that a restart neither loses nor repeats them; sent as one roll-up.
+CREATE TABLE IF NOT EXISTS alert_holds (
+    key TEXT NOT NULL,               -- the alert (alerts.key)
+    channel TEXT NOT NULL,           -- digest.alerts.channel_id()
+    reason TEXT NOT NULL,            -- quiet | cooldown
+    rule TEXT,                       -- cooldown: the rule whose cooldown holds it
+    until TEXT,                      -- cooldown: when it ends; quiet: NULL (when the quiet hours end)
+    held_at TEXT NOT NULL,
+    PRIMARY KEY (key, channel)
+);
+
+-- A channel that could not be reached: failures in a row and when it is tried next (exponential back-off).
+CREATE TABLE IF NOT EXISTS alert_channels (
+    municipality TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT,
+    PRIMARY KEY (municipality, channel)
+);
+
 CREATE TABLE IF NOT EXISTS briefings (
     municipality TEXT NOT NULL,
     day TEXT NOT NULL,               -- local date the briefing covers the morning of
@@ -219,6 +251,7 @@ class State:
         with self._lock:
             self._conn.executescript(SCHEMA)
             _add_columns(self._conn, "sources", SOURCE_COLUMNS)
+            _add_columns(self._conn, "alerts", ALERT_COLUMNS)
 
     def close(self) -> None:
         with self._lock:
@@ -549,6 +582,70 @@ class State:
         which says nothing about the alert, so an outage of any length must not use up its attempts (digest)."""
         self.execute("UPDATE alerts SET error=? WHERE key=? AND state='pending'", (error[:2000], key))
 
+    def alerts_due(self, municipality: str, now: datetime, max_attempts: int = 50) -> list[sqlite3.Row]:
+        """The pending alerts that may be tried at `now`: those whose back-off (after a refusal) has run out."""
+        return self.execute("SELECT * FROM alerts WHERE municipality=? AND state='pending' AND attempts < ?"
+                            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at",
+                            (municipality, max_attempts, _iso(now)))
+
+    def alert_retry_at(self, key: str, when: datetime | None) -> None:
+        self.execute("UPDATE alerts SET next_attempt_at=? WHERE key=? AND state='pending'", (_iso(when), key))
+
+    def alert_hold(self, key: str, channel: str, reason: str, now: datetime, rule: str | None = None,
+                   until: datetime | None = None) -> None:
+        """Hold an alert on one channel (first hold wins: a story held by quiet hours stays in that roll-up)."""
+        self.execute("INSERT OR IGNORE INTO alert_holds(key, channel, reason, rule, until, held_at)"
+                     " VALUES (?,?,?,?,?,?)", (key, channel, reason, rule, _iso(until), _iso(now)))
+
+    def alert_holds(self, channel: str, keys: list[str]) -> list[sqlite3.Row]:
+        marks = ",".join("?" * len(keys))
+        return self.execute(f"SELECT * FROM alert_holds WHERE channel=? AND key IN ({marks})", (channel, *keys))
+
+    def alert_release(self, channel: str, keys: list[str]) -> None:
+        marks = ",".join("?" * len(keys))
+        self.execute(f"DELETE FROM alert_holds WHERE channel=? AND key IN ({marks})", (channel, *keys))
+
+    def alert_last_sent(self, municipality: str, rule: str, channel: str) -> datetime | None:
+        """When an alert of this rule last went out on this channel (the start of the rule's cooldown)."""
+        rows = self.execute("SELECT max(d.sent_at) AS at FROM alert_deliveries d JOIN alerts a ON a.key = d.key"
+                            " WHERE a.municipality=? AND a.rule=? AND d.channel=?", (municipality, rule, channel))
+        return _dt(rows[0]["at"]) if rows else None
+
+    def channel_backoff(self, municipality: str, channel: str) -> tuple[datetime, str] | None:
+        """When a channel that failed is tried next, and its last error; None: it is not backing off."""
+        rows = self.execute("SELECT next_attempt_at, last_error FROM alert_channels WHERE municipality=? AND"
+                            " channel=?", (municipality, channel))
+        when = _dt(rows[0]["next_attempt_at"]) if rows else None
+        return (when, rows[0]["last_error"] or "") if when is not None else None
+
+    def channel_failed(self, municipality: str, channel: str, error: str, now: datetime, base_s: float,
+                       max_s: float) -> datetime:
+        """Count one more failure in a row of a channel; returns when it is tried next (base · 2^(n-1), capped)."""
+        rows = self.execute(
+            "INSERT INTO alert_channels(municipality, channel, failures, last_error) VALUES (?,?,1,?)"
+            " ON CONFLICT(municipality, channel) DO UPDATE SET failures=failures+1, last_error=excluded.last_error"
+            " RETURNING failures", (municipality, channel, error[:2000]))
+        failures = int(rows[0]["failures"])
+        when = now + timedelta(seconds=min(max_s, base_s * 2 ** min(failures - 1, 30)))
+        self.execute("UPDATE alert_channels SET next_attempt_at=? WHERE municipality=? AND channel=?",
+                     (_iso(when), municipality, channel))
+        return when
+
+    def channel_ok(self, municipality: str, channel: str) -> None:
+        self.execute("DELETE FROM alert_channels WHERE municipality=? AND channel=?", (municipality, channel))
+
+    def alert_find(self, municipality: str, ident: str) -> list[sqlite3.Row]:
+        """Alerts of a clipping by its id, or by the short id an alert shows (a prefix of the clipping id)."""
+        prefix = ident.replace("%", "").replace("_", "") + "%"
+        return self.execute("SELECT * FROM alerts WHERE municipality=? AND (clipping_id = ? OR clipping_id LIKE ?)"
+                            " ORDER BY created_at", (municipality, ident, prefix))
+
+    def alert_acked(self, municipality: str, cluster_id: str, by: str, at: datetime) -> int:
+        """Note who acknowledged a story's alerts, and when (the response status itself lives in the index)."""
+        rows = self.execute("UPDATE alerts SET acked_at=?, acked_by=? WHERE municipality=? AND cluster_id=?"
+                            " RETURNING key", (_iso(at), by, municipality, cluster_id))
+        return len(rows)
+
     def alert_counts(self, municipality: str | None = None) -> dict[str, int]:
         where, args = ("WHERE municipality=?", (municipality,)) if municipality else ("", ())
         rows = self.execute(f"SELECT state, count(*) AS n FROM alerts {where} GROUP BY state", args)
@@ -657,6 +754,8 @@ def _health(r: sqlite3.Row) -> SourceHealth:
 
 # Columns added to `sources` after the first release: a store file from before gets them on open.
 SOURCE_COLUMNS = {"first_success": "TEXT", "next_poll_at": "TEXT", "poll_interval_s": "REAL"}
+# Columns added to `alerts`: when a refused alert is tried next (back-off), and who acknowledged it, when.
+ALERT_COLUMNS = {"next_attempt_at": "TEXT", "acked_at": "TEXT", "acked_by": "TEXT"}
 
 
 def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:

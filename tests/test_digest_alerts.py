@@ -273,7 +273,9 @@ def test_webhook_server_error_is_retried(store: tuple[State, SqliteIndex], webho
     failed = alerter.deliver_pending(DAYTIME)
     assert failed.sent == 0 and "HTTP 503" in failed.errors[0] and "/hooks/press" in failed.errors[0]
     hook.status = 200
-    assert alerter.deliver_pending(DAYTIME).sent == 1
+    waiting = alerter.deliver_pending(DAYTIME)  # the channel backs off: not called again at once
+    assert waiting.sent == 0 and "next attempt" in waiting.errors[0] and len(hook.received) == 1
+    assert alerter.deliver_pending(DAYTIME + timedelta(minutes=1)).sent == 1
     assert len(hook.received) == 2
 
 
