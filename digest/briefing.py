@@ -7,8 +7,10 @@ briefing goes out once per day and language, also across restarts. `preview` onl
 
 Contents, in this order: headline numbers with the daily average of the 7 days before; what needs a response
 (critical and misleading stories, with the cue, the quoted sentence and the official record contradicted); top
-stories, one per story cluster ("also in: ..."); coverage per official and body; the tone split; sources that went
-silent. The window is computed in the profile's time zone and queried in UTC, as the store keeps it.
+stories, one per story cluster ("also in: ..."); coverage per official and body; the tone split with the tone of
+each of the last 7 days (a pure-HTML bar per day) and the negative share against the 7 days before; sources that
+went silent; an empty day says so in one sentence. The window is computed in the profile's time zone and queried
+in UTC, as the store keeps it.
 """
 
 from __future__ import annotations
@@ -228,11 +230,28 @@ class SentimentView:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendSegment:
+    percent: float  # 0..100 of the day's clippings
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    """One day of the 7-day tone trend: the 24-hour window ending at `send_at` on that morning."""
+    label: str  # the morning's local date, as the briefing of that day is dated
+    total: str
+    counts: str  # "Negative 3, Neutral 2, Positive 0" (the text part and screen readers)
+    segments: tuple[TrendSegment, ...]  # empty: no clipping that day
+    today: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SourceRow:
     name: str
     detail: str
 
 
+SENTIMENTS = ("negative", "neutral", "positive")
 _COLORS = {"clippings": "#111827", "critical": "#b91c1c", "misleading": "#b45309", "negative": "#4b5563",
            "neutral": "#9ca3af", "positive": "#15803d"}
 
@@ -282,6 +301,30 @@ def _coverage(profile: Profile, L: Locale, clippings: list[Clipping], kind: str)
     order = sorted(total, key=lambda r: (-total[r], meta.get(r, (r, ""))[0]))
     return [CoverageRow(name=meta.get(r, (r, ""))[0], note=meta.get(r, (r, ""))[1], count=L.number(total[r]),
                         negative=L.number(negative[r])) for r in order]
+
+
+def _tone_trend(L: Locale, day: date, end: datetime, clippings: Sequence[Clipping]) -> list[TrendRow]:
+    """The tone split per day for the TREND_DAYS mornings up to `day`, oldest first. Day k covers the 24 hours
+    before send_at on `day - k`, so that today's row is exactly this briefing's window."""
+    per_day: list[Counter[str]] = [Counter() for _ in range(defaults.TREND_DAYS)]
+    for c in clippings:
+        moment = when(c)
+        if moment is None or moment >= end:
+            continue
+        k = int((end - moment) // timedelta(hours=defaults.WINDOW_HOURS))
+        if k < defaults.TREND_DAYS:
+            per_day[k][c.enrichment.sentiment.label] += 1
+    rows = []
+    for k in reversed(range(defaults.TREND_DAYS)):
+        tally = per_day[k]
+        total = sum(tally[label] for label in SENTIMENTS)
+        segments = tuple(TrendSegment(100.0 * tally[label] / total, _COLORS[label])
+                         for label in SENTIMENTS if total and tally[label])
+        rows.append(TrendRow(label=L.date(day - timedelta(days=k)), total=L.number(total),
+                             counts=", ".join(f"{L.t(f'sentiment_{label}')} {L.number(tally[label])}"
+                                              for label in SENTIMENTS),
+                             segments=segments, today=k == 0))
+    return rows
 
 
 # --- building ----------------------------------------------------------------------------------------------------
@@ -335,7 +378,11 @@ def build_briefing(profile: Profile, index: ClippingIndex, state: State, day: da
     total = max(len(clippings), 1)
     tone = [SentimentView(L.t(f"sentiment_{label}"), L.number(sentiment[label]),
                           L.percent(sentiment[label] / total), 100.0 * sentiment[label] / total, _COLORS[label])
-            for label in ("negative", "neutral", "positive")]
+            for label in SENTIMENTS]
+    # The trend's reference is the same as the headline numbers': the AVERAGE_DAYS before the window.
+    trend = _tone_trend(L, day, end, clippings + before)
+    trend_note = L.t("sentiment_trend_note", today=L.percent(counts.negative / total),
+                     average=L.percent(counts.avg_negative * days / len(before)) if before else "–")
 
     name = profile.municipality.name
     subject = L.t("briefing_subject", municipality=name, date=L.date(day))
@@ -354,7 +401,7 @@ def build_briefing(profile: Profile, index: ClippingIndex, state: State, day: da
         needs_response=needs_response, top=top,
         dismissed=L.t("response_dismissed", n=L.number(counts.dismissed)) if counts.dismissed else "",
         officials=_coverage(profile, L, clippings, "official"), bodies=_coverage(profile, L, clippings, "body"),
-        tone=tone, sources=sources,
+        tone=tone, trend=trend, trend_note=trend_note, sources=sources,
         footer=L.t("footer", operator=profile.operator.name, timezone=profile.municipality.timezone),
     )
     return Briefing(municipality=profile.id, day=day, language=language, period_start=start, period_end=end,
