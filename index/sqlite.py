@@ -27,8 +27,9 @@ Compiling (`_compile`). Text ANDed at the top of the query becomes one FTS5 MATC
 Field filters become conditions on `clip_clippings` (`clip_refs` subqueries for official/body); a date range
 becomes UTC bounds of the local days in `SearchQuery.tz`. Text nested with filters under OR or NOT becomes
 `c.doc IN (SELECT rowid FROM clip_fts_<lang> WHERE clip_fts_<lang> MATCH ?)`, one MATCH per maximal filter-free
-subtree. Keyword filters on the municipality and the flags join the top-level MATCH as tags when there is one;
-when that leaves no condition on the row, the total is counted inside FTS5 alone.
+subtree. Keyword filters on the municipality and the flags, and field filters ANDed at the top on outlet, official,
+body, sentiment and flag, join the top-level MATCH as tags when there is one; when that leaves no condition on the
+row, the total is counted inside FTS5 alone.
 A query without top-level text lists newest first. `_match_sql` gives the same match as a plain SELECT of `doc`
 (for `aggregate` and the saved-search matcher).
 """
@@ -89,10 +90,11 @@ SCHEMA_VERSION = "3"  # 2: clip_clippings.status; 3: clip_docs, FTS per language
 # filters, never relevance.
 BM25_WEIGHTS = (3.0, 1.0, 1.0, 0.0)
 MAX_LIMIT = 1000
-# Relevance ranking reads bm25 for every candidate, about 1 µs each; a common word matches ~50,000 clippings of one
-# language in a million, so ranking them all costs more than the whole search may. The candidates ranked are the
-# RANK_WINDOW most recently indexed matches of each language; the matches older than that follow, newest first
-# (docs/decisions.md, "Search at a million clippings"). Below RANK_WINDOW matches a language is ranked whole.
+# Relevance ranking reads bm25 for every candidate, a few µs each with the row; a common word matches ~90,000 of a
+# million clippings, so ranking them all costs more than the whole search may. At most RANK_WINDOW candidates are
+# ranked, shared among the languages by their number of matches, each language's most recently indexed ones; the
+# older matches follow, newest first (docs/decisions.md, "Search at a million clippings"). A query with fewer
+# matches is ranked whole.
 RANK_WINDOW = 5000
 # Languages with an FTS table of their own; every other language shares `clip_fts_xx`.
 FTS_LANGS = ("sk", "cs", "lt", "tr", "mk", "en")
@@ -360,11 +362,9 @@ class _Plan:
     match: str | None  # the top-level FTS5 expression (ranked), or None: no text ANDed at the top
     conds: tuple[str, ...]  # further conditions on `clip_clippings c`
     args: tuple[Any, ...]
-    # Field filters ANDed at the top that are tags (outlet:, official:, body:, sentiment:, flag:), with a MATCH
-    # only: as FTS5 tokens, and the same as SQL conditions for the bm25 query (see _Select.untagged).
+    # Field filters ANDed at the top that are tags (outlet:, official:, body:, sentiment:, flag:), when there is a
+    # MATCH to add them to: FTS5 filters by them without reading a row.
     tags: tuple[str, ...] = ()
-    tagged: tuple[str, ...] = ()
-    tagged_args: tuple[Any, ...] = ()
 
 
 def _compile(parsed: ParsedQuery, lang: str | None, tz: ZoneInfo) -> _Plan:
@@ -383,15 +383,11 @@ def _compile(parsed: ParsedQuery, lang: str | None, tz: ZoneInfo) -> _Plan:
         conds.append(f"NOT ({_fts_sub(lang)})")
         args.append(fts_expression(AnyOf(tuple(text_out)), stem_lang))
     tags: list[str] = []
-    tagged: list[str] = []
-    tagged_args: list[Any] = []
     for node in parsed.include:
         if not _is_text(node):
-            sql, a = _node_sql(node, lang, tz)
+            sql, a = _node_sql(node, lang, tz)  # also validates the value (flag:)
             if match is not None and isinstance(node, Filter) and node.field in _FIELD_TAGS:
                 tags.append(_FIELD_TAGS[node.field](node.value))
-                tagged.append(sql)
-                tagged_args.extend(a)
             else:
                 conds.append(sql)
                 args.extend(a)
@@ -400,7 +396,7 @@ def _compile(parsed: ParsedQuery, lang: str | None, tz: ZoneInfo) -> _Plan:
             sql, a = _node_sql(node, lang, tz)
             conds.append(f"NOT ({sql})")
             args.extend(a)
-    return _Plan(match, tuple(conds), tuple(args), tuple(tags), tuple(tagged), tuple(tagged_args))
+    return _Plan(match, tuple(conds), tuple(args), tuple(tags))
 
 
 def _has_text(parsed: ParsedQuery) -> bool:
@@ -442,10 +438,6 @@ class _Select:
     params: tuple[Any, ...]
     table: str | None  # the FTS table of a top-level MATCH
     needs_row: bool  # False: the MATCH alone decides (count it without reading clip_clippings)
-    # The same rows with the tags as SQL conditions instead, for bm25: it scans the whole posting list of every
-    # phrase of the MATCH once per query (for the IDF), and a tag like `rel1` is in a third of the language.
-    untagged: str = ""
-    untagged_params: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,9 +473,7 @@ class _Compiled:
                 # clip_clippings (lang, say) and re-run the MATCH for every row: measured 6 s instead of 30 ms on
                 # 5,000 clippings with an exclusion.
                 join = f"FROM {table} CROSS JOIN clip_clippings c ON c.doc = {table}.rowid WHERE {table} MATCH ?"
-                out.append(_Select(" AND ".join([join, *conds]), (match, *args), table, bool(conds),
-                                   " AND ".join([join, *self.where.tagged, *plan.tagged, *conds]),
-                                   (plan.match, *self.where.tagged_args, *plan.tagged_args, *args)))
+                out.append(_Select(" AND ".join([join, *conds]), (match, *args), table, bool(conds)))
             else:
                 conds = [*self.where.tagged, *conds]
                 args = [*self.where.tagged_args, *args]
@@ -750,8 +740,8 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
             return SearchResult(total=total, hits=self._hits(conn, docs, dict.fromkeys(docs, 0.0), None))
 
     def _ranked(self, conn: sqlite3.Connection, compiled: _Compiled, limit: int, offset: int) -> SearchResult:
-        """Text at the top of the query: the candidates of each language (all its matches, or its RANK_WINDOW most
-        recently indexed ones) by bm25, then the older matches newest first."""
+        """Text at the top of the query: the candidates (every match, or RANK_WINDOW of them shared among the
+        languages, each language's most recently indexed) by bm25, then the older matches newest first."""
         parsed = compiled.parsed
         selects = [sel for sel in compiled.selects() if sel.table is not None]
         assert len(selects) == len(compiled.branches), "a ranked query has a MATCH in every branch"
@@ -759,16 +749,19 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         total = sum(counts)
         if not limit or offset >= total:
             return SearchResult(total=total, hits=())
-        bounds: list[int | None] = []  # the oldest candidate's rowid, when a language has more matches than that
-        for sel, n in zip(selects, counts, strict=True):
-            if n > RANK_WINDOW:  # FTS5 walks rowids downwards without sorting; no bm25 is computed here
+        # The window is shared among the languages by their number of matches; each language's candidates are its
+        # most recently indexed matches. `bounds`: the oldest candidate's rowid where a language has more.
+        windows = [n if total <= RANK_WINDOW else max(1, round(RANK_WINDOW * n / total)) for n in counts]
+        bounds: list[int | None] = []
+        for sel, n, window in zip(selects, counts, windows, strict=True):
+            if n > window:  # FTS5 walks rowids downwards without sorting; no bm25 is computed here
                 source = sel.source if sel.needs_row else f"FROM {sel.table} WHERE {sel.table} MATCH ?"
                 bounds.append(_run(conn, f"SELECT {sel.table}.rowid AS doc {source}"
                                          f" ORDER BY {sel.table}.rowid DESC LIMIT 1 OFFSET ?",
-                                   [*sel.params, RANK_WINDOW - 1], parsed)[0]["doc"])
+                                   [*sel.params, window - 1], parsed)[0]["doc"])
             else:
                 bounds.append(None)
-        candidates = sum(min(n, RANK_WINDOW) for n in counts)
+        candidates = sum(min(n, window) for n, window in zip(counts, windows, strict=True))
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         scores: dict[int, float] = {}
         docs: list[int] = []
@@ -777,8 +770,8 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
             for sel, n, bound in zip(selects, counts, bounds, strict=True):
                 if n:
                     parts.append(f"SELECT c.doc AS doc, c.published AS published, bm25({sel.table}, {weights}) AS score"
-                                 f" {sel.untagged}" + (f" AND {sel.table}.rowid >= ?" if bound is not None else ""))
-                    params.extend([*sel.untagged_params, *([bound] if bound is not None else [])])
+                                 f" {sel.source}" + (f" AND {sel.table}.rowid >= ?" if bound is not None else ""))
+                    params.extend([*sel.params, *([bound] if bound is not None else [])])
             for r in _run(conn, f"SELECT doc, score FROM ({' UNION ALL '.join(parts)}) ORDER BY {_order(True)}"
                                 " LIMIT ? OFFSET ?", [*params, min(limit, candidates - offset), offset], parsed):
                 docs.append(r["doc"])
@@ -787,9 +780,9 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
             parts, params = [], []
             for sel, bound in zip(selects, bounds, strict=True):
                 if bound is not None:
-                    parts.append(f"SELECT c.doc AS doc, c.published AS published {sel.untagged}"
+                    parts.append(f"SELECT c.doc AS doc, c.published AS published {sel.source}"
                                  f" AND {sel.table}.rowid < ?")
-                    params.extend([*sel.untagged_params, bound])
+                    params.extend([*sel.params, bound])
             for r in _run(conn, f"SELECT doc FROM ({' UNION ALL '.join(parts)}) ORDER BY {_order(False)}"
                                 " LIMIT ? OFFSET ?", [*params, limit - len(docs), max(0, offset - candidates)],
                           parsed):
