@@ -4,9 +4,7 @@ of a real SQLite index, the command's errors), and the copy itself against a rea
 from __future__ import annotations
 
 import io
-import os
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,8 @@ from presswatch.cli import main
 from presswatch.index.base import SavedSearch
 from presswatch.index.migrate import MigrationError, Progress, compare_counts, migrate, source_batches
 from presswatch.index.sqlite import SqliteIndex
-from tests.test_index_contract import CORPUS, ES_SKIP, make
+from tests.test_index_contract import CORPUS, make
+from tests.test_index_contract import _elastic as elastic_index
 
 
 class Terminal(io.StringIO):
@@ -104,20 +103,7 @@ def test_command_without_elasticsearch_says_where_to_set_it(tmp_path: Path, monk
 # --- against a real Elasticsearch ----------------------------------------------------------------------------
 @pytest.fixture
 def elastic() -> Iterator[object]:
-    url = os.environ.get("PRESSWATCH_ES_URL")
-    if not url:
-        pytest.skip(ES_SKIP)
-    from presswatch.index.elastic import ElasticIndex
-
-    prefix = f"pwtest-{uuid.uuid4().hex[:10]}"
-    index = ElasticIndex.from_url(url, prefix=prefix, refresh="wait_for")
-    try:
-        yield index
-    finally:
-        index.client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True)
-        for name in (f"{prefix}-clippings", f"{prefix}-saved", f"{prefix}-status"):
-            index.client.indices.delete_index_template(name=name)
-        index.close()
+    yield from elastic_index()  # skips, saying why, when PRESSWATCH_ES_URL is unset
 
 
 @pytest.mark.es
