@@ -872,7 +872,9 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
     def _facet_counts(conn: sqlite3.Connection, wanted: list[str], counters: dict[str, dict[str, int]],
                       days: dict[date, int], tz: ZoneInfo) -> int:
         """Fill `counters` and `days` from the clippings in temp.clip_agg; returns how many there are."""
-        source = "FROM temp.clip_agg a JOIN clip_clippings c ON c.doc = a.doc"
+        # CROSS JOIN keeps the matches as the outer loop: left to itself the planner scanned all of clip_clippings
+        # and probed the temporary table (200 ms instead of 50 for a municipality's 17,000 clippings in a million).
+        source = "FROM temp.clip_agg a CROSS JOIN clip_clippings c ON c.doc = a.doc"
         columns = [_FACET_COLUMNS[f] for f in wanted if f in _FACET_COLUMNS]
         if "flag" in wanted:
             columns += ["c.critical AS critical", "c.misleading AS misleading"]
@@ -902,7 +904,7 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         kinds = [f for f in wanted if f in ("official", "body")]
         if kinds and total:
             for r in conn.execute("SELECT r.kind AS kind, r.ref AS ref, count(*) AS n FROM temp.clip_agg a"
-                                  " JOIN clip_refs r ON r.doc = a.doc"
+                                  " CROSS JOIN clip_refs r INDEXED BY clip_refs_by_doc ON r.doc = a.doc"
                                   f" WHERE r.kind IN ({', '.join('?' * len(kinds))}) GROUP BY r.kind, r.ref", kinds):
                 counters[r["kind"]][r["ref"]] = r["n"]
         return total
