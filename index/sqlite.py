@@ -514,6 +514,32 @@ def count_sql(sel: _Select) -> tuple[str, list[Any]]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Window:
+    """A ranked query's matches per language and where its rank window ends (see RANK_WINDOW)."""
+
+    selects: list[_Select]
+    counts: list[int]
+    bounds: list[int | None]  # per language: the oldest candidate's rowid, None when all its matches are candidates
+    total: int
+    candidates: int
+
+    def union(self, columns: str, candidates: bool) -> tuple[str, list[Any]]:
+        """The candidates (with `score`, bm25) or the matches past the window, as a UNION ALL over the languages."""
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        parts: list[str] = []
+        params: list[Any] = []
+        for sel, n, bound in zip(self.selects, self.counts, self.bounds, strict=True):
+            if candidates and n:
+                parts.append(f"SELECT {columns}, bm25({sel.table}, {weights}) AS score {sel.source}"
+                             + (f" AND {sel.table}.rowid >= ?" if bound is not None else ""))
+                params.extend([*sel.params, *([bound] if bound is not None else [])])
+            elif not candidates and bound is not None:
+                parts.append(f"SELECT {columns} {sel.source} AND {sel.table}.rowid < ?")
+                params.extend([*sel.params, bound])
+        return " UNION ALL ".join(parts), params
+
+
+@dataclass(frozen=True, slots=True)
 class _Row:
     clipping: Clipping
     values: tuple[Any, ...]  # clip_clippings columns after doc (_COLUMNS)
@@ -739,16 +765,13 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
             docs = [r["doc"] for r in page]
             return SearchResult(total=total, hits=self._hits(conn, docs, dict.fromkeys(docs, 0.0), None))
 
-    def _ranked(self, conn: sqlite3.Connection, compiled: _Compiled, limit: int, offset: int) -> SearchResult:
-        """Text at the top of the query: the candidates (every match, or RANK_WINDOW of them shared among the
-        languages, each language's most recently indexed) by bm25, then the older matches newest first."""
+    def _window(self, conn: sqlite3.Connection, compiled: _Compiled) -> _Window:
+        """Count a ranked query's matches per language and place the rank window (RANK_WINDOW)."""
         parsed = compiled.parsed
         selects = [sel for sel in compiled.selects() if sel.table is not None]
         assert len(selects) == len(compiled.branches), "a ranked query has a MATCH in every branch"
         counts = [_run(conn, *count_sql(sel), parsed)[0][0] for sel in selects]
         total = sum(counts)
-        if not limit or offset >= total:
-            return SearchResult(total=total, hits=())
         # The window is shared among the languages by their number of matches; each language's candidates are its
         # most recently indexed matches. `bounds`: the oldest candidate's rowid where a language has more.
         windows = [n if total <= RANK_WINDOW else max(1, round(RANK_WINDOW * n / total)) for n in counts]
@@ -761,58 +784,74 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                                    [*sel.params, window - 1], parsed)[0]["doc"])
             else:
                 bounds.append(None)
-        candidates = sum(min(n, window) for n, window in zip(counts, windows, strict=True))
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        return _Window(selects, counts, bounds, total,
+                       sum(min(n, window) for n, window in zip(counts, windows, strict=True)))
+
+    def _ranked(self, conn: sqlite3.Connection, compiled: _Compiled, limit: int, offset: int) -> SearchResult:
+        """Text at the top of the query: the candidates (every match, or RANK_WINDOW of them shared among the
+        languages, each language's most recently indexed) by bm25, then the older matches newest first."""
+        parsed = compiled.parsed
+        w = self._window(conn, compiled)
+        if not limit or offset >= w.total:
+            return SearchResult(total=w.total, hits=())
         scores: dict[int, float] = {}
         docs: list[int] = []
-        if offset < candidates:
-            parts, params = [], []
-            for sel, n, bound in zip(selects, counts, bounds, strict=True):
-                if n:
-                    parts.append(f"SELECT c.doc AS doc, c.published AS published, bm25({sel.table}, {weights}) AS score"
-                                 f" {sel.source}" + (f" AND {sel.table}.rowid >= ?" if bound is not None else ""))
-                    params.extend([*sel.params, *([bound] if bound is not None else [])])
-            for r in _run(conn, f"SELECT doc, score FROM ({' UNION ALL '.join(parts)}) ORDER BY {_order(True)}"
-                                " LIMIT ? OFFSET ?", [*params, min(limit, candidates - offset), offset], parsed):
+        if offset < w.candidates:
+            sql, params = w.union("c.doc AS doc, c.published AS published", candidates=True)
+            for r in _run(conn, f"SELECT doc, score FROM ({sql}) ORDER BY {_order(True)} LIMIT ? OFFSET ?",
+                          [*params, min(limit, w.candidates - offset), offset], parsed):
                 docs.append(r["doc"])
                 scores[r["doc"]] = -r["score"]  # bm25 is lower-is-better; hits report higher-is-better
-        if len(docs) < limit and offset + len(docs) < total:
-            parts, params = [], []
-            for sel, bound in zip(selects, bounds, strict=True):
-                if bound is not None:
-                    parts.append(f"SELECT c.doc AS doc, c.published AS published {sel.source}"
-                                 f" AND {sel.table}.rowid < ?")
-                    params.extend([*sel.params, bound])
-            for r in _run(conn, f"SELECT doc FROM ({' UNION ALL '.join(parts)}) ORDER BY {_order(False)}"
-                                " LIMIT ? OFFSET ?", [*params, limit - len(docs), max(0, offset - candidates)],
-                          parsed):
+        if len(docs) < limit and offset + len(docs) < w.total:
+            sql, params = w.union("c.doc AS doc, c.published AS published", candidates=False)
+            for r in _run(conn, f"SELECT doc FROM ({sql}) ORDER BY {_order(False)} LIMIT ? OFFSET ?",
+                          [*params, limit - len(docs), max(0, offset - w.candidates)], parsed):
                 docs.append(r["doc"])
                 scores[r["doc"]] = 0.0  # not ranked: past the window
-        return SearchResult(total=total, hits=self._hits(conn, docs, scores, parsed))
+        return SearchResult(total=w.total, hits=self._hits(conn, docs, scores, parsed))
 
     def _collapsed(self, conn: sqlite3.Connection, compiled: _Compiled, limit: int, offset: int) -> SearchResult:
         """One hit per story (coalesce(cluster_id, id)): its best-ranked (or newest) matching clipping, with the
-        story's other matching clippings as `copies`, earliest first."""
-        ranked, parsed = compiled.ranked, compiled.parsed
-        union, params = compiled.union(
-            "c.doc AS doc, c.published AS published, coalesce(c.cluster_id, c.id) AS story", ranked)
-        order = _order(ranked)
+        story's other matching clippings as `copies`, earliest first. Ranked like `_ranked`: the stories with a
+        candidate in the rank window by their best candidate, then the others by their newest match."""
+        parsed = compiled.parsed
+        columns = "c.doc AS doc, c.published AS published, coalesce(c.cluster_id, c.id) AS story"
+        union, params = compiled.union(columns, False)
         total = _run(conn, f"SELECT count(DISTINCT story) FROM ({union})", params, parsed)[0][0]
         if not limit or offset >= total:
             return SearchResult(total=total, hits=())
-        page = _run(conn, f"SELECT doc, story{', score' if ranked else ''} FROM"
-                          f" (SELECT *, row_number() OVER (PARTITION BY story ORDER BY {order}) AS rn FROM ({union}))"
-                          f" WHERE rn = 1 ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset], parsed)
-        stories = {r["story"]: r["doc"] for r in page}
+        firsts = "SELECT *, row_number() OVER (PARTITION BY story ORDER BY {order}) AS rn FROM ({sql})"
+        page: list[tuple[int, Any, float]] = []  # (doc, story, score)
+        if compiled.ranked:
+            w = self._window(conn, compiled)
+            sql, cparams = w.union(columns, candidates=True)
+            ranked = _run(conn, f"SELECT doc, story, score FROM ({firsts.format(order=_order(True), sql=sql)})"
+                                f" WHERE rn = 1 ORDER BY {_order(True)}", cparams, parsed)
+            page = [(r["doc"], r["story"], -r["score"]) for r in ranked[offset:offset + limit]]
+            if len(page) < limit and w.candidates < w.total:
+                sql, rparams = w.union(columns, candidates=False)
+                seen = json.dumps([r["story"] for r in ranked])
+                rest = _run(conn, f"SELECT doc, story FROM ({firsts.format(order=_order(False), sql=sql)})"
+                                  " WHERE rn = 1 AND story NOT IN (SELECT value FROM json_each(?))"
+                                  f" ORDER BY {_order(False)} LIMIT ? OFFSET ?",
+                            [*rparams, seen, limit - len(page), max(0, offset - len(ranked))], parsed)
+                page += [(r["doc"], r["story"], 0.0) for r in rest]
+        else:
+            rows = _run(conn, f"SELECT doc, story FROM ({firsts.format(order=_order(False), sql=union)})"
+                              f" WHERE rn = 1 ORDER BY {_order(False)} LIMIT ? OFFSET ?",
+                        [*params, limit, offset], parsed)
+            page = [(r["doc"], r["story"], 0.0) for r in rows]
+        stories = {story: doc for doc, story, _ in page}
         copies: dict[int, list[int]] = {doc: [] for doc in stories.values()}
-        for r in _run(conn, f"SELECT doc, story FROM ({union}) WHERE story IN ({', '.join('?' * len(stories))})"
-                            " ORDER BY published, doc", [*params, *stories], parsed):
-            best = stories[r["story"]]
-            if r["doc"] != best:
-                copies[best].append(r["doc"])
-        scores = {r["doc"]: -r["score"] if ranked else 0.0 for r in page}
-        return SearchResult(total=total, hits=self._hits(conn, [r["doc"] for r in page], scores,
-                                                         parsed if ranked else None, copies))
+        if stories:
+            for r in _run(conn, f"SELECT doc, story FROM ({union}) WHERE story IN ({', '.join('?' * len(stories))})"
+                                " ORDER BY published, doc", [*params, *stories], parsed):
+                best = stories[r["story"]]
+                if r["doc"] != best:
+                    copies[best].append(r["doc"])
+        return SearchResult(total=total, hits=self._hits(conn, [doc for doc, _, _ in page],
+                                                         {doc: score for doc, _, score in page},
+                                                         parsed if compiled.ranked else None, copies))
 
     def _hits(self, conn: sqlite3.Connection, docs: list[int], scores: dict[int, float],
               parsed: ParsedQuery | None, copies: dict[int, list[int]] | None = None) -> tuple[SearchHit, ...]:

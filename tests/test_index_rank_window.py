@@ -100,3 +100,32 @@ def test_the_window_is_shared_among_languages_and_none_is_left_out(index: Sqlite
     assert "cs-00" in [i for i, _ in hits[:5]]
     assert sum(1 for _, s in hits if s > 0) == 5
     assert paged(index, SearchQuery(text="rozpočet", relevant=None, limit=50), 2) == [i for i, _ in hits]
+
+
+@pytest.mark.parametrize("window", [4, 5000])
+def test_collapsed_stories_follow_the_same_window_and_page_consistently(tmp_path: Path, window: int,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_index, "RANK_WINDOW", window)
+    clustered = [replace(c, cluster_id=f"story-{int(c.id[3:]) % 5}") if c.id[3:].isdigit() else c
+                 for c in corpus()]
+    with SqliteIndex(tmp_path / "store.db") as idx:
+        for c in clustered:
+            idx.upsert([c])
+        query = SearchQuery(text="rozpočet", lang="sk", relevant=None, collapse=True, limit=50)
+        result = idx.search(query)
+        assert result.total == len(result.hits) == 5  # twelve clippings, five stories
+        stories = [h.clipping.cluster_id for h in result.hits]
+        assert len(set(stories)) == 5
+        assert sum(1 + len(h.copies) for h in result.hits) == 12  # every match once, as a hit or a copy
+        paged_ids = []
+        for offset in range(0, 6, 2):
+            paged_ids += [h.clipping.id for h in idx.search(replace(query, limit=2, offset=offset)).hits]
+        assert paged_ids == [h.clipping.id for h in result.hits]
+        if window == 4:  # the stories with one of the four newest matches come first, by score
+            newest = {c.cluster_id for c in clustered[8:12]}
+            head = [h for h in result.hits if h.score > 0]
+            assert {h.clipping.cluster_id for h in head} == newest
+            assert result.hits[:len(head)] == tuple(head)
+        else:
+            scores = [h.score for h in result.hits]
+            assert scores == sorted(scores, reverse=True) and scores[-1] > 0
