@@ -260,8 +260,9 @@ class HttpClient:
                                        elapsed_s=time.monotonic() - start)
                 declared = hdrs.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
+                    # truncated: as final as a body cut at the cap (the page fetcher parks it, not retries it)
                     return failed(f"GET {current}: too large: Content-Length {declared} exceeds the cap of"
-                                  f" {max_bytes} bytes", status, hdrs)
+                                  f" {max_bytes} bytes", status, hdrs, truncated=True)
                 raw, truncated, timed_out = self._read(resp, max_bytes, deadline)
                 if timed_out:
                     return failed(f"GET {current}: too slow: response not complete after"

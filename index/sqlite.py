@@ -643,7 +643,10 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # SQLite has already rolled back on some errors (SQLITE_FULL, for one); a second ROLLBACK would
+                # raise "no transaction is active" and hide the error that matters.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
 
     # --- writing ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ The order is data (STYLE.md, 3): STEPS lists the steps with their priorities; `r
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +26,10 @@ from presswatch.profile import Profile
 from presswatch.state import State, utcnow
 
 log = logging.getLogger(__name__)
+
+# Errors of opening the index that say it is unreachable now, not misconfigured (ElasticUnavailable is a
+# ConnectionError; a full or unreadable store file an OSError or sqlite3.OperationalError).
+INDEX_OUTAGES: tuple[type[Exception], ...] = (ConnectionError, OSError, sqlite3.OperationalError)
 
 
 @dataclass(slots=True)
@@ -51,12 +56,41 @@ class Pipeline:
         self.profile_path = profile_path
         self.db_path = db_path or profile.db_path()
         self.state = State(self.db_path)
-        self.index: ClippingIndex = open_index(profile, self.db_path)
         self.poller = FeedPoller.from_profile(profile, self.state)
         self.fetcher = PageFetcher.from_profile(profile, self.state)
-        self.processor = Processor.from_profile(profile, self.state, self.index)
-        self.alerter = Alerter.from_profile(profile, self.state, self.index)
-        self.sync_saved_searches()
+        self._index: ClippingIndex | None = None
+        self._processor: Processor | None = None
+        self._alerter: Alerter | None = None
+        # An index backend that cannot be reached now (Elasticsearch down) must not stop collection: polling and
+        # fetching go on into the durable queue, and the steps that need the index open it when it is back.
+        try:
+            self._open_index()
+        except INDEX_OUTAGES as exc:
+            log.error("index not available, collecting into the queue until it is: %s", exc)
+
+    def _open_index(self) -> ClippingIndex:
+        if self._index is None:
+            index = open_index(self.profile, self.db_path)
+            self._index = index
+            self.sync_saved_searches()
+        return self._index
+
+    @property
+    def index(self) -> ClippingIndex:
+        """The clipping index, opened on first use (again after a failed open); raises when it is unreachable."""
+        return self._open_index()
+
+    @property
+    def processor(self) -> Processor:
+        if self._processor is None:
+            self._processor = Processor.from_profile(self.profile, self.state, self.index)
+        return self._processor
+
+    @property
+    def alerter(self) -> Alerter:
+        if self._alerter is None:
+            self._alerter = Alerter.from_profile(self.profile, self.state, self.index)
+        return self._alerter
 
     def sync_saved_searches(self) -> ProfileSync:
         """Make the index's profile-origin saved searches equal the profile's `saved_searches` (on every start:
@@ -70,7 +104,8 @@ class Pipeline:
         return sync
 
     def close(self) -> None:
-        self.index.close()
+        if self._index is not None:
+            self._index.close()
         self.state.close()
 
     # --- the steps, each usable as a scheduler job ---------------------------------------------------------
@@ -110,7 +145,8 @@ class Pipeline:
         processed = self.processor.run_all()
         report.process = processed
         report.errors += processed.errors
-        report.alerts_raised += len(self.alerter.route(processed.clippings))
+        if processed.clippings:
+            report.alerts_raised += len(self.alerter.route(processed.clippings))
 
     def deliver_alerts(self, report: CycleReport, now: datetime | None = None) -> None:
         delivered = self.alerter.deliver_pending(now or utcnow())

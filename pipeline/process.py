@@ -13,7 +13,9 @@ story cluster, and records when it was updated in `Clipping.extra["updated"]`.
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -49,6 +51,9 @@ class ProcessReport:
     rechecked: int = 0  # earlier clippings whose misleading flag changed against a new release
     errors: list[str] = field(default_factory=list)
     clippings: list[Clipping] = field(default_factory=list)
+    # The index or the store could not be written at all (backend unreachable, disk full): the batch stopped and
+    # its pages wait in the queue, their attempts not used up. The message names the backend or the store file.
+    outage: str | None = None
 
     def add(self, other: ProcessReport) -> None:
         self.indexed += other.indexed
@@ -63,6 +68,7 @@ class ProcessReport:
         self.rechecked += other.rechecked
         self.errors += other.errors
         self.clippings += other.clippings
+        self.outage = other.outage or self.outage
 
 
 class Processor:
@@ -91,9 +97,18 @@ class Processor:
                 log.warning("learned model %s not used: %s", self.model.path, exc)
                 self.enricher.learned = None
         recheck_since: list[datetime] = []
-        for item in self.state.claim(limit, settings.QUEUE_MAX_ATTEMPTS):
+        try:
+            items = self.state.claim(limit, settings.QUEUE_MAX_ATTEMPTS)
+        except Exception as exc:
+            if (outage := self._outage(exc, 0)) is None:
+                raise
+            report.outage = outage
+            report.errors.append(outage)
+            return report
+        for n, item in enumerate(items):
             page = item.page
             try:
+                _refuse_binary(page)
                 article = extract(page)
                 if self._is_duplicate(page, article):
                     report.duplicates += 1
@@ -131,6 +146,13 @@ class Processor:
                 report.errors.append(f"{page.url}: {exc}")
                 continue
             except Exception as exc:  # noqa: BLE001 - one bad page must not stop the batch
+                if (outage := self._outage(exc, len(items) - n)) is not None:
+                    # Not this page's fault: it and the rest of the batch wait in the queue for the next run.
+                    log.error("%s", outage)
+                    self._postpone([i.page.id for i in items[n:]], outage)
+                    report.outage = outage
+                    report.errors.append(outage)
+                    break
                 log.exception("processing %s failed", page.url)
                 retry = item.attempts < settings.QUEUE_MAX_ATTEMPTS
                 self.state.failed(page.id, f"{type(exc).__name__}: {exc}", retry=retry)
@@ -142,7 +164,7 @@ class Processor:
             report.paywalled += int(article.paywalled)
             report.joined += int(cluster_id != article.id)
             report.clippings.append(clipping)
-        if recheck_since:
+        if recheck_since and report.outage is None:  # in an outage the index cannot be read either
             self._recheck(min(recheck_since), report)
         return report
 
@@ -219,10 +241,93 @@ class Processor:
         return article, extra, changed
 
     def run_all(self) -> ProcessReport:
-        """Drain the queue (batch after batch) and return the combined report."""
+        """Drain the queue (batch after batch) and return the combined report. An outage (index unreachable, disk
+        full) ends the run: the next one tries again."""
         total = ProcessReport()
         while True:
             batch = self.run()
             total.add(batch)
-            if batch.indexed + batch.failed + batch.duplicates == 0:
+            if batch.outage or batch.indexed + batch.failed + batch.duplicates == 0:
                 return total
+
+    # --- outages ------------------------------------------------------------------------------------------------
+
+    def _outage(self, exc: BaseException, waiting: int) -> str | None:
+        """What to report when `exc` says the index or the store cannot be written at all right now (the index
+        backend is unreachable, the disk is full), or None for an error of the page itself. Such an error says
+        nothing about the page, so it must neither use up the page's attempts nor park it as failed."""
+        pages = f"{waiting} page(s) stay queued" if waiting else "queued pages wait"
+        if _disk_full(exc):
+            where = getattr(self.index, "path", None) or self.state.path  # by default one file holds both
+            return f"store {where}: the disk is full ({_root(exc)}); {pages} until there is space"
+        if _unreachable(exc):
+            backend = _describe_index(self.index)
+            return f"index backend {backend} unreachable ({type(exc).__name__}: {exc}); {pages} until it is back"
+        return None
+
+    def _postpone(self, page_ids: list[str], reason: str) -> None:
+        try:
+            self.state.postpone(page_ids, reason)
+        except Exception:  # noqa: BLE001 - the store itself may be full: the claim then cost one attempt, no more
+            log.exception("could not put %d page(s) back in the queue", len(page_ids))
+
+
+# Bytes that never occur in text (C0 controls other than tab, newlines, form feed and escape). A page whose head is
+# more than BINARY_SHARE of them is binary (an image, an undecodable gzip body) whatever its Content-Type says.
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+BINARY_SHARE = 0.05
+
+
+def _refuse_binary(page: RawPage) -> None:
+    """Raise ExtractionError for a page that is not text at all (binary garbage served as text/html): the
+    extractor would otherwise index the noise it decodes from it as an article."""
+    head = page.body[:65536]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NUL bytes by design
+        return
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if controls > BINARY_SHARE * len(head):
+        ctype = page.headers.get("content-type", "no Content-Type")
+        raise ExtractionError(f"{page.url}: binary content ({controls} of the first {len(head)} bytes are not"
+                              f" text), not an HTML page, though served as {ctype}")
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """SQLITE_FULL, ENOSPC or EFBIG, also behind the error of a ROLLBACK that found no transaction: SQLite itself
+    rolls a transaction back on SQLITE_FULL, and the caller's ROLLBACK then raises "no transaction is active"."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                                               or "disk is full" in str(exc)):
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The first error of a chain (what SQLite said before a failed ROLLBACK said something else)."""
+    while (inner := exc.__cause__ or exc.__context__) is not None and inner is not exc:
+        exc = inner
+    return exc
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """A connection-level failure of a networked index backend (Elasticsearch's client raises its own
+    TransportError family, not the builtin ConnectionError)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    try:
+        from elastic_transport import ConnectionError as TransportConnectionError
+        from elastic_transport import ConnectionTimeout
+    except ImportError:  # pragma: no cover - the elasticsearch extra is not installed
+        return False
+    return isinstance(exc, TransportConnectionError | ConnectionTimeout)
+
+
+def _describe_index(index: ClippingIndex) -> str:
+    url = getattr(index, "url", None)
+    if url:
+        return f"Elasticsearch at {url}"
+    path = getattr(index, "path", None)
+    return f"{type(index).__name__} at {path}" if path else type(index).__name__

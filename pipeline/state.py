@@ -279,7 +279,8 @@ class State:
                         new.append(d)
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
                 raise
         return new
 
@@ -358,7 +359,8 @@ class State:
                                        " fetch_error = NULL WHERE url = ?", (url,))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
                 raise
         return bool(fetched)
 
@@ -408,7 +410,8 @@ class State:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
                 raise
         return bool(cur.rowcount)
 
@@ -430,7 +433,8 @@ class State:
                         self._conn.execute("UPDATE queue SET attempts = attempts + 1 WHERE id = ?", (r["id"],))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
                 raise
         return [QueueItem(page=_page(r), attempts=r["attempts"] + 1) for r in rows if r["attempts"] < max_attempts]
 
@@ -440,6 +444,15 @@ class State:
     def failed(self, page_id: str, error: str, retry: bool) -> None:
         self.execute("UPDATE queue SET state=?, error=?, updated_at=? WHERE id=?",
                      ("queued" if retry else "failed", error[:2000], _iso(utcnow()), page_id))
+
+    def postpone(self, page_ids: list[str], reason: str) -> None:
+        """Give claimed pages back without counting the attempt their claim took: the index or the store could not
+        be written (an outage says nothing about the pages, so it must not park them as failed)."""
+        if not page_ids:
+            return
+        marks = ",".join("?" * len(page_ids))
+        self.execute(f"UPDATE queue SET state='queued', attempts=max(attempts - 1, 0), error=?, updated_at=?"
+                     f" WHERE state='queued' AND id IN ({marks})", (reason[:2000], _iso(utcnow()), *page_ids))
 
     def requeue(self, page_id: str) -> None:
         """Put a processed page back (e.g. after an enrichment upgrade, `presswatch reprocess`)."""
@@ -459,7 +472,8 @@ class State:
                                        " VALUES (?,?,?,?,?)", (outlet, content_hash, page_id, url, _iso(utcnow())))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
                 raise
         return None if row is None or row["page_id"] == page_id else str(row["page_id"])
 
@@ -482,7 +496,8 @@ class State:
                                    (now, page_id))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def duplicate_of(self, page_id: str) -> str | None:
@@ -698,7 +713,8 @@ class State:
                     [(municipality, now, *(r[c] for c in cols)) for r in rows])
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def records(self, municipality: str) -> list[sqlite3.Row]:
