@@ -48,6 +48,11 @@ BASE: dict[str, Any] = {
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
     "ITEM_PIPELINES": {"presswatch.crawlers.pipelines.StatePipeline": 300},
+    # http and https only (docs/security.md): no handlers for file:, data:, s3: or ftp:, and a guard that refuses
+    # such URLs and redirects to them with an error naming both URLs. 650: after RedirectMiddleware (600) on the
+    # way out, before it on the way back, so it sees the 3xx first.
+    "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},
+    "DOWNLOADER_MIDDLEWARES": {"presswatch.crawlers.middlewares.SchemeGuardMiddleware": 650},
 }
 
 

@@ -25,7 +25,7 @@ them ("Karaçınar" → "kara") and they are most of a stream's new words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 
 from presswatch.enrich.text import fold
@@ -86,6 +86,16 @@ def lemma(word: str, lang: str) -> str:
     if lang not in SIMPLEMMA_LANGS or not word or word.isdigit():
         return fold(word)
     return _lemma(lang, lower(word, lang))
+
+
+def preload(langs: Iterable[str]) -> None:
+    """Load the dictionaries of `langs` now (a long-running worker does it before its first article, which would
+    otherwise wait a second or more for its language's dictionary). Nothing is cached in the LRU cache."""
+    for lang in langs:
+        if lang in SPACY_TABLE_LANGS:
+            _spacy_table(lang)
+        if lang in SIMPLEMMA_LANGS:
+            _simplemma()("presswatch", lang)  # any word: the language's dictionary loads on its first lookup
 
 
 def cache_size() -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from presswatch import __version__, settings
 from presswatch.index.base import STATUSES, Facets, SearchQuery
 from presswatch.index.query import QueryError
+from presswatch.logs import configure as configure_logging
 from presswatch.messages import Messages, detect_language
 from presswatch.profile import Profile, ProfileError, load_profile, resolve_profile_path
 
@@ -65,7 +66,7 @@ def cmd_cycle(args: argparse.Namespace, say: Messages) -> int:
 def cmd_run(args: argparse.Namespace, say: Messages) -> int:
     from presswatch.daemon import run_daemon
 
-    return run_daemon(resolve_profile_path(args.profile), say)
+    return run_daemon([resolve_profile_path(p) for p in (args.profile or ["demo"])], say, ops_port=args.ops_port)
 
 
 def _search_query(args: argparse.Namespace, profile: Profile) -> SearchQuery:
@@ -534,6 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ui-lang", help="language of messages (sk, cs, lt, tr, mk, en); default: PRESSWATCH_LANG,"
                         " then the locale")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--log-json", action="store_true", help="log as JSON lines on stderr (time, level, logger,"
+                        " message, extra fields, exception)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, handler: Handler, help_text: str, profile: bool = True) -> argparse.ArgumentParser:
@@ -546,7 +549,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("demo", cmd_demo, "one full cycle on the demo town against the local newsroom")
     p.add_argument("--out", default="demo-out", help="folder for the briefing, mail and effective profile")
     add("cycle", cmd_cycle, "one collection cycle: poll, crawl, fetch, process, alert")
-    add("run", cmd_run, "the daemon: scheduled polling, crawling, processing, alerts and the briefing")
+    p = add("run", cmd_run, "the daemon: scheduled polling, crawling, processing, alerts and the briefing",
+            profile=False)
+    p.add_argument("--profile", action="append", help="profile file or name in config/ (default: demo); repeat it"
+                   " to run several municipalities in one daemon, each with its own store")
+    p.add_argument("--ops-port", type=int, default=None,
+                   help="port of /healthz and /metrics on 127.0.0.1 (default 9464 or PRESSWATCH_OPS_PORT; 0: off)")
     p = add("search", cmd_search, "search the clipping index (no query: the newest clippings)")
     p.add_argument("query", nargs="*", help="words, \"phrases\", OR, -exclusion")
     p.add_argument("--since", type=_since, help="24h, 7d or a date")
@@ -641,8 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     say = Messages(detect_language(args.ui_lang))
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(json_lines=args.log_json, level=logging.INFO if args.verbose else logging.WARNING)
+    logging.getLogger("presswatch.cli").info("presswatch %s %s", __version__, args.command,
+                                             extra={"command": args.command, "ui_lang": say.lang})
     try:
         return int(args.handler(args, say))
     except QueryError as exc:

@@ -100,6 +100,15 @@ class SiteSource(_Model):
     depth: int = Field(default=2, ge=0, le=10)
     interval_minutes: int = Field(default=settings.CRAWL_INTERVAL_MINUTES, ge=5)
 
+    @field_validator("start_urls", "sitemaps")
+    @classmethod
+    def _http_only(cls, value: list[str]) -> list[str]:
+        # only http(s) is ever fetched (docs/security.md): a file: or ftp: URL is refused here, not at crawl time
+        for url in value:
+            if not re.match(r"^https?://", url):
+                raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        return value
+
 
 class Sources(_Model):
     feeds: list[FeedSource] = []

@@ -87,3 +87,23 @@ LEMMA_CACHE_SIZE = 200_000
 # simplemma's compact dictionaries: ~10 MB instead of 50-130 MB per language, but a word not yet cached costs
 # ~0.4 ms instead of ~0.03 ms. Off by default: a deployment loads only its profile's one or two languages.
 LEMMA_LOW_MEMORY = False
+
+# --- the daemon (`presswatch run`, pipeline/daemon.py) -------------------------------------------------------
+# A scheduled run missed while the daemon was down (or busy) still runs once at the next start if it is at most
+# this late; older misses are skipped to the next regular time. Runs missed in a row collapse into one (coalesce).
+MISFIRE_GRACE_S = int(os.environ.get("PRESSWATCH_MISFIRE_GRACE", "3600"))
+# How often the daemon looks whether a profile file changed (mtime); SIGHUP makes it look at once.
+PROFILE_CHECK_S = 60
+# Queue processing runs in a worker process that is replaced after this many batches (QUEUE_BATCH pages each), so
+# that what enrichment accumulates (spaCy's StringStore grows on a stream, spaCy#5083; caches) is given back.
+WORKER_MAX_BATCHES = int(os.environ.get("PRESSWATCH_WORKER_MAX_BATCHES", "20"))
+# At start the daemon routes to alerts again the clippings processed in the last ALERT_REROUTE_HOURS: a `kill -9`
+# between a batch being indexed and its alerts being claimed must not lose them (claiming is idempotent).
+ALERT_REROUTE_HOURS = 24
+
+# The daemon's /healthz and /metrics (pipeline/ops.py): on the loopback interface by default, no authentication, so
+# reaching it from elsewhere is a reverse proxy's decision (docs/security.md). Port 0 turns it off.
+OPS_HOST = os.environ.get("PRESSWATCH_OPS_HOST", "127.0.0.1")
+OPS_PORT = int(os.environ.get("PRESSWATCH_OPS_PORT", "9464"))
+# How often the daemon writes its heartbeat; /healthz calls it stale after ops.HEARTBEAT_MAX_AGE_S.
+HEARTBEAT_S = 30

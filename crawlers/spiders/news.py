@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 from presswatch import settings
 from presswatch.crawlers.canonical import canonical_from_html, canonical_url
 from presswatch.crawlers.http import TooLarge, decode_body
+from presswatch.crawlers.middlewares import SchemeRefused
 from presswatch.crawlers.sitemaps import ARTICLE_URL, Sitemap, SitemapEntry, parse_sitemap
 from presswatch.profile import SiteSource
 from presswatch.records import RawPage
@@ -272,6 +273,8 @@ class NewsSpider(Spider):
                 self._inc(DEAD_LINKS)
                 return
             message = f"{url}: HTTP {status}"
+        elif failure.check(SchemeRefused):  # before IgnoreRequest, its base: a policy refusal the source must show
+            message = str(failure.value)
         elif failure.check(IgnoreRequest):
             return  # robots.txt forbids it, or it is off-site: counted in Scrapy's stats, not an error
         else:
