@@ -46,7 +46,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
@@ -112,8 +113,27 @@ SAVED_PREFIX = "saved:"
 def channel_id(channel: Channel) -> str:
     if channel.type == "email":
         return "email:" + ",".join(sorted(a.lower() for a in channel.to))
-    # A webhook URL often embeds its secret: keep only a fingerprint in the store.
-    return "webhook:" + hashlib.sha256((channel.url or "").encode("utf-8")).hexdigest()[:16]
+    # A webhook URL often embeds its secret: keep only a fingerprint in the store. A channel whose URL is in the
+    # environment is known by the variable's name, so its id does not depend on (or reveal) the value.
+    ident = f"env:{channel.url_env}" if channel.url_env else (channel.url or "")
+    return "webhook:" + hashlib.sha256(ident.encode("utf-8")).hexdigest()[:16]
+
+
+def webhook_url(channel: Channel, cid: str, env: Mapping[str, str] | None = None) -> str:
+    """The channel's webhook URL: from the environment variable `url_env` names (read at each delivery, like the
+    SMTP password), else the profile's `url`. A missing or malformed variable is a DeliveryError naming the
+    variable, never its value; transient, so the channel backs off and its alerts stay pending (no attempt is
+    counted) until the operator sets it."""
+    if not channel.url_env:
+        return channel.url or ""
+    value = (os.environ if env is None else env).get(channel.url_env, "").strip()
+    if not value:
+        raise DeliveryError(cid, f"the webhook URL is not set: environment variable {channel.url_env} (named by "
+                                 "alerts.channels[].url_env) is missing or empty; set it where presswatch runs")
+    if safe_url(value) is None:
+        raise DeliveryError(cid, f"environment variable {channel.url_env} (alerts.channels[].url_env) does not hold "
+                                 "an http:// or https:// URL")
+    return value
 
 
 def short_id(clipping_id: str) -> str:
@@ -451,7 +471,11 @@ class Alerter:
                 msg = self.rollup_message(batch, reason, language, channel.to, now, cid)
             return send(self.profile, msg)
         if channel.type == "webhook":
-            post_json(channel.url or "", self.webhook_body(channel.format, batch, reason, language))
+            url = webhook_url(channel, cid)
+            try:
+                post_json(url, self.webhook_body(channel.format, batch, reason, language))
+            except DeliveryError as exc:  # name the channel too: two Slack channels share hooks.slack.com
+                raise DeliveryError(f"{exc.target} ({cid})", exc.reason, transient=exc.transient) from None
             return f"webhook:{message_id(self.profile.smtp.sender, 'alert', *keys, cid)}"
         raise DeliveryError(cid, f"unknown channel type {channel.type!r}", transient=False)
 
@@ -625,4 +649,4 @@ def _dt(text: str) -> datetime:
 
 
 __all__ = ["SAVED_PREFIX", "SETTLED", "Alerter", "DeliveryReport", "StoryAlert", "channel_id", "in_quiet_hours",
-           "matching_flags", "post_json", "short_id"]
+           "matching_flags", "post_json", "short_id", "webhook_url"]

@@ -17,12 +17,16 @@ Every body is built from `ChatStory` records, one per story, so a single alert a
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from email.message import Message
+from typing import IO, Any
 
 from presswatch.digest import defaults
 from presswatch.digest.mail import DeliveryError
@@ -141,23 +145,81 @@ def teams_body(subject: str, intro: str, stories: Sequence[ChatStory], text: str
         {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
 
 
-def post_json(url: str, body: dict[str, Any], timeout: float | None = None) -> None:
-    """POST `body` as JSON; any 2xx is success. Raises DeliveryError naming the URL (without its query)."""
-    target = url.split("?", 1)[0]
-    if safe_url(url) is None:
-        raise DeliveryError(target or "webhook", "the webhook URL must be http(s)", transient=False)
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8", "User-Agent": "presswatch/0.1 (alerts)"})
+def webhook_target(url: str) -> str:
+    """What errors and logs may say about a webhook URL: scheme://host[:port]. The path, query and userinfo are
+    left out because a Slack/Teams incoming-webhook URL carries its secret there (docs/security.md)."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout or defaults.WEBHOOK_TIMEOUT_S) as response:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # an unparseable port or bracketed host: say nothing more than the scheme
+        return f"{url.split(':', 1)[0][:10]}://?" if ":" in url else "webhook"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    if not parts.scheme or not host:
+        return "webhook"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: the receiver's 3xx becomes an HTTPError (the default error handler raises it), so a
+    webhook body is never re-sent to another URL, and no request goes to a scheme other than http(s)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: Message, newurl: str) -> urllib.request.Request | None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
+def _scrub(text: str, url: str) -> str:
+    """`text` without the URL's secret-bearing parts, in case a library put the URL in an error message."""
+    parts = urllib.parse.urlsplit(url) if "://" in url else None
+    secrets = [url]
+    if parts is not None:
+        secrets += [parts.path, parts.query, parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""]
+    for secret in sorted((x for x in secrets if len(x) > 1), key=len, reverse=True):
+        text = text.replace(secret, "…")
+    return text
+
+
+def post_json(url: str, body: dict[str, Any], timeout: float | None = None) -> None:
+    """POST `body` as JSON; any 2xx is success. Raises DeliveryError naming only scheme://host[:port] (never the
+    path or query, where webhook URLs keep their secret). A redirect is refused, not followed (an error naming
+    the host it pointed to): the body is never re-sent elsewhere."""
+    target = webhook_target(url)
+    if safe_url(url) is None:
+        raise DeliveryError(target, "the webhook URL must be http(s)", transient=False)
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "presswatch/0.1 (alerts)"}
+    try:
+        parts = urllib.parse.urlsplit(url)
+        address = url
+        if "@" in parts.netloc:  # user:password@ (a receiver behind Basic auth): urllib would take it for the host
+            userinfo, _, hostport = parts.netloc.rpartition("@")
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                urllib.parse.unquote(userinfo).encode("utf-8")).decode("ascii")
+            address = urllib.parse.urlunsplit(parts._replace(netloc=hostport))
+        request = urllib.request.Request(address, data=data, method="POST", headers=headers)
+        with _OPENER.open(request, timeout=timeout or defaults.WEBHOOK_TIMEOUT_S) as response:
             response.read(65536)
     except urllib.error.HTTPError as exc:
-        raise DeliveryError(target, f"HTTP {exc.code} {exc.reason}",
-                            transient=exc.code >= 500 or exc.code in (408, 429)) from exc
+        code, reason = exc.code, _scrub(str(exc.reason), url)
+        location = exc.headers.get("Location", "") if exc.headers is not None else ""
+        exc.close()
+        if 300 <= code < 400:
+            where = f" to {webhook_target(urllib.parse.urljoin(url, location))}" if location else ""
+            # a moved webhook is the channel's configuration, not the alert's fault: back off, count nothing
+            raise DeliveryError(target, f"HTTP {code} {reason}: the receiver redirects{where}; webhook redirects are "
+                                        "not followed (update the channel's URL)") from None
+        raise DeliveryError(target, f"HTTP {code} {reason}",
+                            transient=code >= 500 or code in (408, 429)) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DeliveryError(target, f"{reason}") from exc
+        why = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise DeliveryError(target, _scrub(f"{why}", url)) from None
+    except (ValueError, http.client.HTTPException) as exc:  # a malformed URL or response: messages may quote it
+        raise DeliveryError(target, _scrub(f"{type(exc).__name__}: {exc}", url), transient=False) from None
 
 
-__all__ = ["ChatReason", "ChatStory", "post_json", "slack_body", "slack_escape", "teams_body"]
+__all__ = ["ChatReason", "ChatStory", "post_json", "slack_body", "slack_escape", "teams_body", "webhook_target"]

@@ -41,7 +41,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -619,7 +619,7 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
                 # Old clippings keep stems made by the old rules, so some inflected forms stop matching.
                 self.stems_outdated = True
                 log.warning("%s: the clipping index was built with other stemming rules (enrich/text.py changed);"
-                            " call SqliteIndex.rebuild() to re-stem it", self.path)
+                            " run `presswatch index rebuild` to re-stem it", self.path)
             else:
                 self._conn.execute("UPDATE clip_meta SET value = ? WHERE key = 'stemmer'", (current,))
 
@@ -697,17 +697,23 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         with self._transaction() as conn:
             return sum(self._write(conn, row) for row in rows)
 
-    def rebuild(self) -> int:
+    def rebuild(self, progress: Callable[[int, int], None] | None = None, every: int = 100) -> int:
         """Re-derive every column, reference and FTS row from the stored documents (after the stemming rules
-        changed, or a schema fix); returns how many clippings were rebuilt."""
+        changed, or a schema fix); returns how many clippings were rebuilt. One transaction, so a search never sees
+        half the index re-stemmed and an interrupted rebuild leaves the old index whole. `progress(done, total)` is
+        called every `every` clippings and once at the end (inside the transaction: keep it quick)."""
         with self._transaction() as conn:
             docs = [r["document"] for r in conn.execute("SELECT document FROM clip_docs ORDER BY doc")]
             now = utcnow()
-            for doc in docs:
+            for done, doc in enumerate(docs, 1):
                 self._write(conn, self._prepare(clipping_from_dict(json.loads(doc)), now))
+                if progress is not None and done % every == 0 and done < len(docs):
+                    progress(done, len(docs))
             conn.execute("INSERT OR REPLACE INTO clip_meta(key, value) VALUES ('stemmer', ?)",
                          (stemmer_signature(),))
         self.stems_outdated = False
+        if progress is not None:
+            progress(len(docs), len(docs))
         return len(docs)
 
     # --- reading ---------------------------------------------------------------------------------------------

@@ -528,6 +528,34 @@ def cmd_index_migrate(args: argparse.Namespace, say: Messages) -> int:
     return 0
 
 
+def cmd_index_rebuild(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch index rebuild`: re-derive the SQLite index from its stored documents (the fix after the stemming
+    rules changed: the index logs a warning saying so), with the progress bar of `index migrate`."""
+    from presswatch.index.migrate import Progress
+    from presswatch.index.sqlite import SqliteIndex
+
+    profile = _profile(args)
+    if profile.store.backend != "sqlite":
+        print(say("index_rebuild_sqlite_only"), file=sys.stderr)
+        return 2
+    index = SqliteIndex(profile.db_path())
+    try:
+        total = index.stats().clippings
+        print(say("index_rebuild_start", n=total, path=index.path), file=sys.stderr)
+        bar = Progress(say("index_rebuild_progress"), total)
+
+        def advance(done: int, _total: int) -> None:
+            bar.total = _total  # the clippings stored when the transaction began
+            bar.advance(done - bar.done)
+
+        rebuilt = index.rebuild(progress=advance)
+        bar.finish()
+    finally:
+        index.close()
+    print(say("index_rebuild_done", n=rebuilt), file=sys.stderr)
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="presswatch", description="Media monitoring for a municipal press office")
@@ -641,6 +669,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", choices=["es"], required=True, help="the backend to copy to")
     p.add_argument("--batch", type=int, default=500, help="clippings per bulk request (1-1000, default 500)")
     p.set_defaults(handler=cmd_index_migrate)
+    p = index.add_parser("rebuild", help="re-derive the SQLite clipping index (stems, filters, full text) from its"
+                         " stored documents, with a progress bar: the fix after the stemming rules changed")
+    p.add_argument("--profile", default="demo", help="profile file or name in config/ (default: demo)")
+    p.set_defaults(handler=cmd_index_rebuild)
     p = add("newsroom", cmd_newsroom, "serve the local newsroom until Ctrl-C", profile=False)
     p.add_argument("--port", type=int, default=8765)
     return parser

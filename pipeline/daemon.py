@@ -363,6 +363,25 @@ def briefing_job(municipality: str) -> None:
              report.already_sent, report.failed)
 
 
+def retention_job(municipality: str) -> None:
+    """Once a day: delete the working data the profile's retention says is old (pipeline/retention.py). Under the
+    profile's lock, like every job that writes the store (a reload cannot swap the pipeline under it, and no batch
+    is being processed meanwhile); its deletes are transactions of settings.RETENTION_BATCH rows, so writers
+    outside this process (a crawl subprocess) wait at most for one batch."""
+    run = _run(municipality)
+    if run is None:
+        return
+    from presswatch.retention import run_retention
+
+    with run.busy:
+        try:
+            report = run_retention(run.pipeline.state, run.pipeline.profile, utcnow())
+        except Exception:  # noqa: BLE001 - tomorrow's run retries; the daemon stays up
+            log.exception("%s: retention failed", municipality)
+            return
+    log.info("%s: retention: %s", municipality, report)
+
+
 def profile_job(municipality: str) -> None:
     """Re-read the profile file if it changed. An invalid edit is reported (file:line:key) and the last good
     profile keeps running; a valid one replaces the pipeline and the schedule follows it."""
@@ -424,6 +443,8 @@ def job_specs(profile: Profile) -> list[JobSpec]:
         JobSpec("briefing", briefing_job, briefing_trigger(profile)),
         JobSpec("profile", profile_job, IntervalTrigger(seconds=settings.PROFILE_CHECK_S)),
         JobSpec("heartbeat", heartbeat_job, IntervalTrigger(seconds=settings.HEARTBEAT_S), run_at_start=True),
+        JobSpec("retention", retention_job, DailyTrigger(settings.RETENTION_AT[0], settings.RETENTION_AT[1],
+                                                         profile.tz)),
     ]
     if profile.sources.sites:
         crawl_minutes = min(s.interval_minutes for s in profile.sources.sites)

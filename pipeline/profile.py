@@ -7,11 +7,13 @@ once to keep the line of every node, and pydantic's error locations are mapped b
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -23,6 +25,9 @@ from presswatch.digest import defaults as digest_defaults
 LANGS = ("sk", "cs", "lt", "tr", "mk", "en")
 Lang = Literal["sk", "cs", "lt", "tr", "mk", "en"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# a query parameter that carries a secret: token, key, sig, secret (also api_key, access-token, signature ...)
+_SECRET_PARAM = re.compile(r"(^|[_-])(token|key|apikey|sig|signature|secret|password)$", re.I)
+log = logging.getLogger(__name__)
 
 
 class _Model(BaseModel):
@@ -131,18 +136,51 @@ class AlertRule(_Model):
 class Channel(_Model):
     type: Literal["email", "webhook"]
     to: list[str] = []  # email recipients
-    url: str | None = None  # webhook
+    # A webhook's URL: `url` in the profile only for a receiver without a secret in its URL (an internal relay);
+    # a Slack/Teams incoming-webhook URL is itself a bearer secret, so it goes in the environment variable that
+    # `url_env` names (read at delivery, digest/alerts.py), like smtp.password_env. Exactly one of the two.
+    url: str | None = None
+    url_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     # the webhook's body: generic (presswatch's JSON), slack (text + Block Kit), teams (an Adaptive Card message)
     format: Literal["generic", "slack", "teams"] = "generic"
     language: Lang | None = None  # defaults to the digest language
 
     @model_validator(mode="after")
     def _complete(self) -> Channel:
-        if self.type == "webhook" and not (self.url or "").startswith(("http://", "https://")):
-            raise ValueError("a webhook channel needs an http:// or https:// url")
+        if self.type == "webhook":
+            if self.url and self.url_env:
+                raise ValueError("a webhook channel takes url or url_env, not both")
+            if not self.url and not self.url_env:
+                raise ValueError("a webhook channel needs url_env (the environment variable holding its URL) or an"
+                                 " http:// or https:// url")
+            if self.url is not None and not self.url.startswith(("http://", "https://")):
+                raise ValueError("a webhook channel needs an http:// or https:// url")
+        if self.type == "email" and self.url_env:
+            raise ValueError("url_env is for webhook channels")
         if self.type == "email" and self.format != "generic":
             raise ValueError("format is for webhook channels (generic, slack, teams)")
         return self
+
+    def secret_hint(self) -> str | None:
+        """Why this channel's `url` looks like it embeds a secret (then it belongs in `url_env`); None if not.
+        Checked when the profile loads, which warns (parse_profile): a URL without a secret stays allowed."""
+        if not self.url:
+            return None
+        parts = urlsplit(self.url)
+        host = (parts.hostname or "").lower().rstrip(".")
+        if parts.username or parts.password:
+            return "it has credentials before the host (user:password@)"
+        if host == "hooks.slack.com" and parts.path.startswith(("/services/", "/workflows/", "/triggers/")):
+            return "a Slack incoming-webhook URL carries its token in the path"
+        if host == "webhook.office.com" or host.endswith(".webhook.office.com"):
+            return "a Teams incoming-webhook URL carries its secret in the path"
+        if host in ("discord.com", "discordapp.com") and parts.path.startswith("/api/webhooks/"):
+            return "a Discord webhook URL carries its token in the path"
+        names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+        secret = next((n for n in names if _SECRET_PARAM.search(n)), None)
+        if secret is not None:
+            return f"its query has a parameter named {secret!r}"
+        return None
 
 
 class QuietHours(_Model):
@@ -235,6 +273,22 @@ class Store(_Model):
         return value
 
 
+class Retention(_Model):
+    """How long working data is kept (pipeline/retention.py says what each horizon deletes). Clippings and the
+    fetch-once ledgers have no horizon: they are kept."""
+
+    raw_pages_days: int = Field(default=settings.RETENTION_RAW_PAGES_DAYS, ge=1)
+    queue_done_days: int = Field(default=settings.RETENTION_QUEUE_DONE_DAYS, ge=1)
+    alerts_days: int = Field(default=settings.RETENTION_ALERTS_DAYS, ge=settings.RETENTION_ALERTS_MIN_DAYS)
+    briefings_days: int | None = Field(default=settings.RETENTION_BRIEFINGS_DAYS, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> Retention:
+        if self.queue_done_days < self.raw_pages_days:
+            raise ValueError("queue_done_days must be at least raw_pages_days (the row outlives its body)")
+        return self
+
+
 class Operator(_Model):
     name: str = "presswatch"
     contact: str = ""
@@ -252,6 +306,7 @@ class Profile(_Model):
     smtp: Smtp = Smtp()
     store: Store = Store()
     operator: Operator = Operator()
+    retention: Retention = Retention()
     saved_searches: list[SavedSearchEntry] = []
 
     @model_validator(mode="after")
@@ -344,7 +399,7 @@ def parse_profile(text: str, path: str = "<profile>") -> Profile:
     lines: dict[tuple[Any, ...], int] = {}
     _node_lines(node, (), lines)
     try:
-        return Profile.model_validate(data)
+        profile = Profile.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -357,6 +412,14 @@ def parse_profile(text: str, path: str = "<profile>") -> Profile:
                 msg = msg[len("Value error, "):]
             problems.append((_line_for(loc, lines), key, msg))
         raise ProfileError(path, tuple(problems)) from None
+    for i, channel in enumerate(profile.alerts.channels):  # allowed, but the profile may be world-readable
+        hint = channel.secret_hint()
+        if hint:
+            line = _line_for(("alerts", "channels", i, "url"), lines)
+            log.warning("%s: alerts.channels[%d].url looks like it embeds a secret (%s): put the URL in an "
+                        "environment variable and name that variable in url_env instead",
+                        f"{path}:{line}" if line else path, i, hint)
+    return profile
 
 
 def read_profile_text(path: str | Path) -> tuple[Path, str]:

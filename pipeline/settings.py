@@ -107,3 +107,18 @@ OPS_HOST = os.environ.get("PRESSWATCH_OPS_HOST", "127.0.0.1")
 OPS_PORT = int(os.environ.get("PRESSWATCH_OPS_PORT", "9464"))
 # How often the daemon writes its heartbeat; /healthz calls it stale after ops.HEARTBEAT_MAX_AGE_S.
 HEARTBEAT_S = 30
+
+# --- retention (pipeline/retention.py, the daemon's daily `retention` job) -----------------------------------
+# How long the working data is kept; the profile's `retention` overrides each. Clippings (the archive), sent
+# briefings (their archive), feedback, the official record and the fetch-once ledgers (discoveries, revisions,
+# content hashes) are kept: see pipeline/retention.py.
+RETENTION_RAW_PAGES_DAYS = 30  # the HTML body of a processed page (its clipping is in the index) is dropped after
+RETENTION_QUEUE_DONE_DAYS = 90  # the processed queue row itself (done or duplicate) is deleted after
+RETENTION_ALERTS_DAYS = 365  # a delivered (or dropped) alert, its deliveries and holds are deleted after
+RETENTION_BRIEFINGS_DAYS: int | None = None  # sent briefings: None keeps them forever (they are the archive)
+# An alert key is the once-only guarantee of its story: a copy published within the clustering window (7 days,
+# process.CLUSTER_WINDOW) joins the story and must find the key. Keys live at least this long, whatever the profile
+# says, with margin for late copies, feeds' backlog and a queue that was down for days.
+RETENTION_ALERTS_MIN_DAYS = 30
+RETENTION_BATCH = 1000  # rows per delete transaction: the daemon's other jobs wait at most one batch
+RETENTION_AT = (3, 30)  # (hour, minute), local time of the daily run: quiet on news sites, before the briefing

@@ -9,6 +9,7 @@ crash (or `kill -9`) leaves either the old row or the new one, never half of eac
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass, replace
@@ -205,9 +206,22 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def _create_private(path: Path) -> None:
+    """Create a new store file readable and writable by its owner only (0600): it holds the press office's
+    judgements, and the scheduler's pickled jobs (pipeline/jobstore.py), so write access to it is code execution
+    in the daemon (docs/security.md). SQLite gives the -wal, -shm and -journal files the database file's own
+    permissions, so they follow. An existing file is left as it is: its mode is the operator's choice."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open the store file in WAL mode. Raises a clear OSError/sqlite3 error naming the path when it cannot."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _create_private(path)
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
@@ -751,6 +765,115 @@ class State:
         counts = {"pending": 0, "sent": 0}
         counts.update({r["state"]: r["n"] for r in rows})
         return counts
+
+    # --- retention (pipeline/retention.py): each call is one short transaction over at most `limit` rows ----------
+    def _has_index(self) -> bool:
+        """Whether the SQLite clipping index lives in this file (the default backend): then a page's or an alert's
+        clipping can be checked in SQL before anything of it is dropped."""
+        return bool(self.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='clip_clippings'"))
+
+    def _batch(self, sql: str, args: tuple[Any, ...]) -> int:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                n = self._conn.execute(sql, args).rowcount
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
+                raise
+        return max(n, 0)
+
+    def _processed_where(self) -> str:
+        """Queue rows whose work is finished: done (its clipping is indexed: `done` is only called after the upsert)
+        or an exact duplicate (its first copy is indexed). With the SQLite index in this file, that is checked too;
+        queued and failed rows never match."""
+        where = "state IN ('done', 'duplicate') AND updated_at < ?"
+        if self._has_index():
+            where += (" AND EXISTS (SELECT 1 FROM clip_clippings c WHERE c.id = CASE WHEN queue.state = 'done'"
+                      " THEN queue.id ELSE (SELECT d.duplicate_of FROM duplicates d WHERE d.page_id = queue.id) END)")
+        return where
+
+    def strip_raw_pages(self, before: datetime, limit: int) -> int:
+        """Drop the HTML body and headers of up to `limit` processed pages last processed before `before` (the row
+        stays: `enqueue` and `reroute_recent` still see it). Returns how many bodies were dropped."""
+        return self._batch(
+            "UPDATE queue SET body = x'', headers = '{}' WHERE rowid IN (SELECT rowid FROM queue WHERE"
+            f" {self._processed_where()} AND length(body) > 0 LIMIT ?)", (_iso(before), limit))
+
+    def delete_processed(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` processed queue rows (and the duplicate records of those that were copies) last
+        processed before `before`. Returns how many queue rows went."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [r["id"] for r in self._conn.execute(
+                    f"SELECT id FROM queue WHERE {self._processed_where()} LIMIT ?", (_iso(before), limit))]
+                marks = ",".join("?" * len(ids))
+                if ids:
+                    self._conn.execute(f"DELETE FROM duplicates WHERE page_id IN ({marks})", ids)
+                    self._conn.execute(f"DELETE FROM queue WHERE id IN ({marks}) AND state IN ('done', 'duplicate')",
+                                       ids)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
+                raise
+        return len(ids)
+
+    def slim_discoveries(self, before: datetime, limit: int) -> int:
+        """Forget the feed summary of up to `limit` URLs fetched before `before` (the page has the text). The row
+        itself stays: it is what keeps a URL from being fetched twice (sitemaps list old articles for years)."""
+        return self._batch(
+            "UPDATE discoveries SET feed_summary = NULL WHERE rowid IN (SELECT rowid FROM discoveries WHERE"
+            " fetched_at IS NOT NULL AND fetched_at < ? AND feed_summary IS NOT NULL LIMIT ?)", (_iso(before), limit))
+
+    def delete_alerts(self, municipality: str, before: datetime, limit: int,
+                      story_quiet_since: datetime | None = None) -> int:
+        """Delete up to `limit` settled alerts (sent, dropped or failed; never pending) settled before `before`, with
+        their deliveries and holds. With `story_quiet_since` and the SQLite index in this file, an alert whose story
+        got a copy published since then is kept: that key is what stops the story alerting twice."""
+        where = ("municipality = ? AND state IN ('sent', 'dropped', 'failed') AND coalesce(sent_at, created_at) < ?")
+        args: list[Any] = [municipality, _iso(before)]
+        if story_quiet_since is not None and self._has_index():
+            # clip_clippings.published is fixed-width UTC text (index/sqlite.py `_ts`)
+            where += (" AND NOT EXISTS (SELECT 1 FROM clip_clippings c WHERE (c.cluster_id = alerts.cluster_id OR"
+                      " c.id = alerts.cluster_id) AND c.published >= ?)")
+            args.append(story_quiet_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                keys = [r["key"] for r in self._conn.execute(f"SELECT key FROM alerts WHERE {where} LIMIT ?",
+                                                             (*args, limit))]
+                marks = ",".join("?" * len(keys))
+                if keys:
+                    self._conn.execute(f"DELETE FROM alert_deliveries WHERE key IN ({marks})", keys)
+                    self._conn.execute(f"DELETE FROM alert_holds WHERE key IN ({marks})", keys)
+                    self._conn.execute(f"DELETE FROM alerts WHERE key IN ({marks}) AND state != 'pending'", keys)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
+                    self._conn.execute("ROLLBACK")
+                raise
+        return len(keys)
+
+    def delete_briefings(self, municipality: str, before: datetime, limit: int) -> int:
+        """Delete up to `limit` sent briefings sent before `before` (pending and failed ones are still owed)."""
+        return self._batch(
+            "DELETE FROM briefings WHERE rowid IN (SELECT rowid FROM briefings WHERE municipality = ? AND"
+            " state = 'sent' AND sent_at < ? LIMIT ?)", (municipality, _iso(before), limit))
+
+    def reclaim_space(self) -> int:
+        """Give freed pages back to the file system where the store allows it without a VACUUM (never run on a live
+        store: it rewrites the whole file under an exclusive lock). Only a file with auto_vacuum=INCREMENTAL can; in
+        any other, SQLite reuses the freed pages for new rows, so the file stops growing. Returns the pages freed."""
+        with self._lock:
+            mode = self._conn.execute("PRAGMA auto_vacuum").fetchone()[0]
+            free = int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
+            if mode != 2 or not free:
+                return 0
+            self._conn.execute("PRAGMA incremental_vacuum").fetchall()
+            return free - int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
 
 
 def _page(r: sqlite3.Row) -> RawPage:
