@@ -10,6 +10,7 @@ feed whose entries could still be read. One broken feed never stops the others.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 from collections.abc import Mapping
@@ -233,12 +234,13 @@ class FeedPoller:
         """Only the feeds whose adaptive `next_poll_at` has come (never-polled feeds, and feeds whose URL changed
         in the profile, are due at once). The daemon calls this every minute."""
         now = now or utcnow()
+        horizon = now + timedelta(seconds=settings.FEED_DUE_EARLY_S)
         known = {h.id: h for h in self.state.sources(self.profile.id)}
         due = []
         for source in [*self.profile.sources.feeds, *self.profile.sources.releases]:
             health = known.get(source.id)
             if health is None or health.next_poll_at is None or health.url != source.url \
-                    or health.next_poll_at <= now:
+                    or health.next_poll_at <= horizon:
                 due.append(source)
         return self._poll_many(due)
 
@@ -312,7 +314,9 @@ class FeedPoller:
         interval = next_interval(source.interval_minutes, ok=report.ok, new_items=report.new,
                                  failures=after.consecutive_failures, items_per_day=after.items_per_day,
                                  previous_s=previous)
-        self.state.schedule(source.id, utcnow() + timedelta(seconds=interval), interval)
+        # The jitter moves the next poll, not the stored interval, from which the next one grows.
+        delay = interval * (1 + random.uniform(-settings.FEED_JITTER, settings.FEED_JITTER))
+        self.state.schedule(source.id, utcnow() + timedelta(seconds=delay), interval)
 
     def _discoveries(self, source: FeedSource, parsed: ParsedFeed) -> list[Discovery]:
         now = utcnow()

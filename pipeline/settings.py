@@ -41,6 +41,12 @@ FEED_BACKOFF_MAX_MINUTES = 6 * 60
 FEED_RATE_WINDOW_DAYS = 7  # items/day is counted over this many recent days
 FEED_RATE_MIN_DAYS = 1.0  # a source watched for less than this has no rate yet (its first poll is backlog)
 FEED_DUE_CHECK_S = 60
+# A feed due within this much of a due check is polled at that check, not a whole check later: without it every
+# poll landed seconds after a check, and a 1-minute feed was polled every 2 minutes (bench/soak.py).
+FEED_DUE_EARLY_S = FEED_DUE_CHECK_S / 2
+# Each next poll moves by up to ± this share of its interval, so feeds that started together (every feed of a new
+# profile) do not keep hitting their servers in the same second.
+FEED_JITTER = 0.1
 # Source health (crawlers/health.py: assess): failing after this many failures in a row (one is a warning);
 # silent when no new item came for SOURCE_SILENT_GAP_FACTOR times its usual gap between items, at least
 # SOURCE_SILENT_MIN_H hours.

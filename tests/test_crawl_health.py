@@ -91,6 +91,36 @@ def test_poll_due_polls_only_due_feeds_and_backs_off_failures(tmp_path: Path) ->
     state.close()
 
 
+def test_a_feed_due_before_the_next_check_is_polled_now_and_polls_are_spread(tmp_path: Path) -> None:
+    feeds = {f"f{i}": f"/f{i}.xml" for i in range(12)}
+    with Server() as srv:
+        for path in feeds.values():
+            srv.routes[path] = Reply(body=_rss(srv.base_url, 2), content_type="application/rss+xml")
+        profile = parse_profile(profile_yaml({k: srv.url(v) for k, v in feeds.items()}))
+        state = State(tmp_path / "store.db")
+        poller = FeedPoller.from_profile(profile, state, HttpClient.from_profile(profile, timeout_s=2))
+        start = utcnow()
+        poller.poll_due(start)
+        due = {fid: state.source(fid).next_poll_at for fid in feeds}  # type: ignore[union-attr]
+        interval = state.source("f0").poll_interval_s  # type: ignore[union-attr]
+        assert interval is not None
+        # Spread: every next poll within ± FEED_JITTER of the interval, and not all in the same second.
+        offsets = [(at - start).total_seconds() for at in due.values() if at is not None]
+        assert all((1 - settings.FEED_JITTER) * interval - 5 <= o <= (1 + settings.FEED_JITTER) * interval + 5
+                   for o in offsets)
+        assert len({round(o) for o in offsets}) > 1
+        # A check that comes a little before a feed's time polls it now, not a whole check later.
+        first = min(at for at in due.values() if at is not None)
+        early = first - timedelta(seconds=settings.FEED_DUE_EARLY_S - 1)
+        polled = {r.source for r in poller.poll_due(early)}
+        assert polled and polled <= set(feeds)
+        assert all(due[f] is not None and due[f] <= early + timedelta(seconds=settings.FEED_DUE_EARLY_S)  # type: ignore[operator]
+                   for f in polled)
+        too_early = {r.source for r in poller.poll_due(early - timedelta(seconds=settings.FEED_DUE_CHECK_S * 5))}
+        assert too_early == set()
+    state.close()
+
+
 def test_items_per_day_leaves_out_the_first_polls_backlog(tmp_path: Path) -> None:
     state = State(tmp_path / "store.db")
     state.register_source("s", "m", "feed", "http://x/")
