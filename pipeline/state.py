@@ -12,6 +12,8 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -275,27 +277,34 @@ class State:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
 
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the lock. On an error it is rolled back, unless SQLite already did it
+        itself (SQLITE_FULL, IOERR), when a second ROLLBACK would raise and hide the error that matters."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
     # --- discoveries -----------------------------------------------------------------------------------------
     def discover(self, items: list[Discovery]) -> list[Discovery]:
         """Record discoveries; returns those never seen before (by canonical URL)."""
         new: list[Discovery] = []
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for d in items:
-                    cur = self._conn.execute(
-                        "INSERT OR IGNORE INTO discoveries(url, outlet, source, first_seen, feed_title,"
-                        " feed_published, feed_summary) VALUES (?,?,?,?,?,?,?)",
-                        (d.url, d.outlet, d.source, _iso(d.seen_at), d.feed_title, _iso(d.feed_published),
-                         d.feed_summary),
-                    )
-                    if cur.rowcount:
-                        new.append(d)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            for d in items:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO discoveries(url, outlet, source, first_seen, feed_title,"
+                    " feed_published, feed_summary) VALUES (?,?,?,?,?,?,?)",
+                    (d.url, d.outlet, d.source, _iso(d.seen_at), d.feed_title, _iso(d.feed_published),
+                     d.feed_summary),
+                )
+                if cur.rowcount:
+                    new.append(d)
         return new
 
     def unfetched(self, limit: int = 500, max_attempts: int = 3) -> list[Discovery]:
@@ -395,61 +404,47 @@ class State:
         The discovery is marked fetched in the same transaction, so a crash between the two cannot fetch twice
         or lose the page."""
         now = _iso(utcnow())
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                refetch = self._conn.execute("SELECT 1 FROM revisions WHERE url = ? AND refetch = 1",
-                                             (page.url,)).fetchone()
-                # An updated article (note_modified) replaces its stored page and goes back into the queue.
-                conflict = ("ON CONFLICT(id) DO UPDATE SET final_url=excluded.final_url, fetched_at=excluded.fetched_at,"
-                            " status=excluded.status, headers=excluded.headers, body=excluded.body, state='queued',"
-                            " attempts=0, error=NULL, updated_at=excluded.updated_at" if refetch else
-                            "ON CONFLICT(id) DO NOTHING")
-                cur = self._conn.execute(
-                    "INSERT INTO queue(id, url, final_url, outlet, source, fetched_at, status, headers,"
-                    f" body, feed_title, feed_published, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) {conflict}",
-                    (page.id, page.url, page.final_url, page.outlet, page.source, _iso(page.fetched_at),
-                     page.status, json.dumps(page.headers), page.body, page.feed_title,
-                     _iso(page.feed_published), now),
-                )
-                if refetch:
-                    self._conn.execute("UPDATE revisions SET refetch = 0, refetches = refetches + 1 WHERE url = ?",
-                                       (page.url,))
-                self._conn.execute(
-                    "INSERT INTO discoveries(url, outlet, source, first_seen, feed_title, feed_published, fetched_at)"
-                    " VALUES (?,?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at,"
-                    " fetch_error = NULL",
-                    (page.url, page.outlet, page.source, now, page.feed_title, _iso(page.feed_published),
-                     _iso(page.fetched_at)),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            refetch = conn.execute("SELECT 1 FROM revisions WHERE url = ? AND refetch = 1",
+                                         (page.url,)).fetchone()
+            # An updated article (note_modified) replaces its stored page and goes back into the queue.
+            conflict = ("ON CONFLICT(id) DO UPDATE SET final_url=excluded.final_url, fetched_at=excluded.fetched_at,"
+                        " status=excluded.status, headers=excluded.headers, body=excluded.body, state='queued',"
+                        " attempts=0, error=NULL, updated_at=excluded.updated_at" if refetch else
+                        "ON CONFLICT(id) DO NOTHING")
+            cur = conn.execute(
+                "INSERT INTO queue(id, url, final_url, outlet, source, fetched_at, status, headers,"
+                f" body, feed_title, feed_published, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) {conflict}",
+                (page.id, page.url, page.final_url, page.outlet, page.source, _iso(page.fetched_at),
+                 page.status, json.dumps(page.headers), page.body, page.feed_title,
+                 _iso(page.feed_published), now),
+            )
+            if refetch:
+                conn.execute("UPDATE revisions SET refetch = 0, refetches = refetches + 1 WHERE url = ?",
+                                   (page.url,))
+            conn.execute(
+                "INSERT INTO discoveries(url, outlet, source, first_seen, feed_title, feed_published, fetched_at)"
+                " VALUES (?,?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at,"
+                " fetch_error = NULL",
+                (page.url, page.outlet, page.source, now, page.feed_title, _iso(page.feed_published),
+                 _iso(page.fetched_at)),
+            )
         return bool(cur.rowcount)
 
     def claim(self, limit: int, max_attempts: int) -> list[QueueItem]:
         """The oldest queued pages. Claiming counts an attempt first, so a page that crashes the worker every time
         is parked as failed after `max_attempts` instead of looping forever."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                rows = self._conn.execute(
-                    "SELECT * FROM queue WHERE state = 'queued' ORDER BY fetched_at LIMIT ?", (limit,)
-                ).fetchall()
-                for r in rows:
-                    if r["attempts"] >= max_attempts:
-                        self._conn.execute(
-                            "UPDATE queue SET state='failed', error=coalesce(error, 'gave up after repeated crashes'),"
-                            " updated_at=? WHERE id=?", (_iso(utcnow()), r["id"]))
-                    else:
-                        self._conn.execute("UPDATE queue SET attempts = attempts + 1 WHERE id = ?", (r["id"],))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT * FROM queue WHERE state = 'queued' ORDER BY fetched_at LIMIT ?", (limit,)
+            ).fetchall()
+            for r in rows:
+                if r["attempts"] >= max_attempts:
+                    conn.execute(
+                        "UPDATE queue SET state='failed', error=coalesce(error, 'gave up after repeated crashes'),"
+                        " updated_at=? WHERE id=?", (_iso(utcnow()), r["id"]))
+                else:
+                    conn.execute("UPDATE queue SET attempts = attempts + 1 WHERE id = ?", (r["id"],))
         return [QueueItem(page=_page(r), attempts=r["attempts"] + 1) for r in rows if r["attempts"] < max_attempts]
 
     def done(self, page_id: str) -> None:
@@ -476,19 +471,12 @@ class State:
     def claim_content(self, page_id: str, url: str, outlet: str, content_hash: str) -> str | None:
         """Register `content_hash` (of the page's extracted text) for the outlet. Returns the clipping id of an
         earlier page of the outlet with the same text, or None when this page is the first (or the same page)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute("SELECT page_id FROM content_hashes WHERE outlet = ? AND hash = ?",
-                                         (outlet, content_hash)).fetchone()
-                if row is None:
-                    self._conn.execute("INSERT INTO content_hashes(outlet, hash, page_id, url, first_seen)"
-                                       " VALUES (?,?,?,?,?)", (outlet, content_hash, page_id, url, _iso(utcnow())))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            row = conn.execute("SELECT page_id FROM content_hashes WHERE outlet = ? AND hash = ?",
+                                     (outlet, content_hash)).fetchone()
+            if row is None:
+                conn.execute("INSERT INTO content_hashes(outlet, hash, page_id, url, first_seen)"
+                                   " VALUES (?,?,?,?,?)", (outlet, content_hash, page_id, url, _iso(utcnow())))
         return None if row is None or row["page_id"] == page_id else str(row["page_id"])
 
     def release_content(self, outlet: str, content_hash: str, page_id: str) -> None:
@@ -499,20 +487,13 @@ class State:
     def mark_duplicate(self, page_id: str, url: str, duplicate_of: str, content_hash: str) -> None:
         """The page is an exact copy of `duplicate_of`: its raw page stays, in queue state 'duplicate'."""
         now = _iso(utcnow())
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(
-                    "INSERT INTO duplicates(page_id, url, duplicate_of, hash, recorded_at) VALUES (?,?,?,?,?)"
-                    " ON CONFLICT(page_id) DO UPDATE SET duplicate_of=excluded.duplicate_of, hash=excluded.hash,"
-                    " recorded_at=excluded.recorded_at", (page_id, url, duplicate_of, content_hash, now))
-                self._conn.execute("UPDATE queue SET state='duplicate', error=NULL, updated_at=? WHERE id=?",
-                                   (now, page_id))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO duplicates(page_id, url, duplicate_of, hash, recorded_at) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(page_id) DO UPDATE SET duplicate_of=excluded.duplicate_of, hash=excluded.hash,"
+                " recorded_at=excluded.recorded_at", (page_id, url, duplicate_of, content_hash, now))
+            conn.execute("UPDATE queue SET state='duplicate', error=NULL, updated_at=? WHERE id=?",
+                               (now, page_id))
 
     def duplicate_of(self, page_id: str) -> str | None:
         rows = self.execute("SELECT duplicate_of FROM duplicates WHERE page_id = ?", (page_id,))
@@ -715,21 +696,14 @@ class State:
         """Store the figures of one release, replacing what an earlier version of it stated (one transaction)."""
         cols = ("id", "release_id", "url", "title", "published", "lang", "statement", "context", "cue", "value",
                 "day", "unit", "year")
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute("DELETE FROM official_records WHERE municipality=? AND release_id=?",
-                                   (municipality, release_id))
-                now = _iso(utcnow())
-                self._conn.executemany(
-                    f"INSERT OR REPLACE INTO official_records(municipality, recorded_at, {', '.join(cols)})"
-                    f" VALUES (?, ?, {', '.join('?' for _ in cols)})",
-                    [(municipality, now, *(r[c] for c in cols)) for r in rows])
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            conn.execute("DELETE FROM official_records WHERE municipality=? AND release_id=?",
+                               (municipality, release_id))
+            now = _iso(utcnow())
+            conn.executemany(
+                f"INSERT OR REPLACE INTO official_records(municipality, recorded_at, {', '.join(cols)})"
+                f" VALUES (?, ?, {', '.join('?' for _ in cols)})",
+                [(municipality, now, *(r[c] for c in cols)) for r in rows])
 
     def records(self, municipality: str) -> list[sqlite3.Row]:
         return self.execute("SELECT * FROM official_records WHERE municipality=? ORDER BY published, id",
@@ -773,15 +747,8 @@ class State:
         return bool(self.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='clip_clippings'"))
 
     def _batch(self, sql: str, args: tuple[Any, ...]) -> int:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                n = self._conn.execute(sql, args).rowcount
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            n = conn.execute(sql, args).rowcount
         return max(n, 0)
 
     def _processed_where(self) -> str:
@@ -804,21 +771,14 @@ class State:
     def delete_processed(self, before: datetime, limit: int) -> int:
         """Delete up to `limit` processed queue rows (and the duplicate records of those that were copies) last
         processed before `before`. Returns how many queue rows went."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [r["id"] for r in self._conn.execute(
-                    f"SELECT id FROM queue WHERE {self._processed_where()} LIMIT ?", (_iso(before), limit))]
-                marks = ",".join("?" * len(ids))
-                if ids:
-                    self._conn.execute(f"DELETE FROM duplicates WHERE page_id IN ({marks})", ids)
-                    self._conn.execute(f"DELETE FROM queue WHERE id IN ({marks}) AND state IN ('done', 'duplicate')",
-                                       ids)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            ids = [r["id"] for r in conn.execute(
+                f"SELECT id FROM queue WHERE {self._processed_where()} LIMIT ?", (_iso(before), limit))]
+            marks = ",".join("?" * len(ids))
+            if ids:
+                conn.execute(f"DELETE FROM duplicates WHERE page_id IN ({marks})", ids)
+                conn.execute(f"DELETE FROM queue WHERE id IN ({marks}) AND state IN ('done', 'duplicate')",
+                                   ids)
         return len(ids)
 
     def slim_discoveries(self, before: datetime, limit: int) -> int:
@@ -840,21 +800,14 @@ class State:
             where += (" AND NOT EXISTS (SELECT 1 FROM clip_clippings c WHERE (c.cluster_id = alerts.cluster_id OR"
                       " c.id = alerts.cluster_id) AND c.published >= ?)")
             args.append(story_quiet_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                keys = [r["key"] for r in self._conn.execute(f"SELECT key FROM alerts WHERE {where} LIMIT ?",
-                                                             (*args, limit))]
-                marks = ",".join("?" * len(keys))
-                if keys:
-                    self._conn.execute(f"DELETE FROM alert_deliveries WHERE key IN ({marks})", keys)
-                    self._conn.execute(f"DELETE FROM alert_holds WHERE key IN ({marks})", keys)
-                    self._conn.execute(f"DELETE FROM alerts WHERE key IN ({marks}) AND state != 'pending'", keys)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite may have rolled back itself (SQLITE_FULL, IOERR)
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            keys = [r["key"] for r in conn.execute(f"SELECT key FROM alerts WHERE {where} LIMIT ?",
+                                                         (*args, limit))]
+            marks = ",".join("?" * len(keys))
+            if keys:
+                conn.execute(f"DELETE FROM alert_deliveries WHERE key IN ({marks})", keys)
+                conn.execute(f"DELETE FROM alert_holds WHERE key IN ({marks})", keys)
+                conn.execute(f"DELETE FROM alerts WHERE key IN ({marks}) AND state != 'pending'", keys)
         return len(keys)
 
     def delete_briefings(self, municipality: str, before: datetime, limit: int) -> int:
