@@ -29,12 +29,8 @@ Results go in /tmp/alerts-bench.md (with --out) and are merged into BENCHMARKS.m
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -46,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
+from machine import machine  # bench/machine.py, beside this script
 
 from presswatch import daemon, settings
 from presswatch.cycle import Pipeline
@@ -214,14 +211,6 @@ def run(rounds: int, scheduler_rounds: int, seed: int = 7) -> dict[str, Any]:
 
 def p50(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def machine() -> str:
-    free = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout.strip()
-    return (f"- nproc: {os.cpu_count()}; CPU: {platform.processor() or platform.machine()}\n"
-            f"- python: {sys.version.split()[0]} ({platform.platform()})\n"
-            f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}\n"
-            f"- free -g:\n\n```\n{free}\n```")
 
 
 def report(results: dict[str, Any], rounds: int, scheduler_rounds: int) -> str:

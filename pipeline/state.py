@@ -406,7 +406,7 @@ class State:
         now = _iso(utcnow())
         with self._write() as conn:
             refetch = conn.execute("SELECT 1 FROM revisions WHERE url = ? AND refetch = 1",
-                                         (page.url,)).fetchone()
+                                   (page.url,)).fetchone()
             # An updated article (note_modified) replaces its stored page and goes back into the queue.
             conflict = ("ON CONFLICT(id) DO UPDATE SET final_url=excluded.final_url, fetched_at=excluded.fetched_at,"
                         " status=excluded.status, headers=excluded.headers, body=excluded.body, state='queued',"
@@ -421,7 +421,7 @@ class State:
             )
             if refetch:
                 conn.execute("UPDATE revisions SET refetch = 0, refetches = refetches + 1 WHERE url = ?",
-                                   (page.url,))
+                             (page.url,))
             conn.execute(
                 "INSERT INTO discoveries(url, outlet, source, first_seen, feed_title, feed_published, fetched_at)"
                 " VALUES (?,?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at,"
@@ -473,10 +473,10 @@ class State:
         earlier page of the outlet with the same text, or None when this page is the first (or the same page)."""
         with self._write() as conn:
             row = conn.execute("SELECT page_id FROM content_hashes WHERE outlet = ? AND hash = ?",
-                                     (outlet, content_hash)).fetchone()
+                               (outlet, content_hash)).fetchone()
             if row is None:
                 conn.execute("INSERT INTO content_hashes(outlet, hash, page_id, url, first_seen)"
-                                   " VALUES (?,?,?,?,?)", (outlet, content_hash, page_id, url, _iso(utcnow())))
+                             " VALUES (?,?,?,?,?)", (outlet, content_hash, page_id, url, _iso(utcnow())))
         return None if row is None or row["page_id"] == page_id else str(row["page_id"])
 
     def release_content(self, outlet: str, content_hash: str, page_id: str) -> None:
@@ -493,7 +493,7 @@ class State:
                 " ON CONFLICT(page_id) DO UPDATE SET duplicate_of=excluded.duplicate_of, hash=excluded.hash,"
                 " recorded_at=excluded.recorded_at", (page_id, url, duplicate_of, content_hash, now))
             conn.execute("UPDATE queue SET state='duplicate', error=NULL, updated_at=? WHERE id=?",
-                               (now, page_id))
+                         (now, page_id))
 
     def duplicate_of(self, page_id: str) -> str | None:
         rows = self.execute("SELECT duplicate_of FROM duplicates WHERE page_id = ?", (page_id,))
@@ -698,7 +698,7 @@ class State:
                 "day", "unit", "year")
         with self._write() as conn:
             conn.execute("DELETE FROM official_records WHERE municipality=? AND release_id=?",
-                               (municipality, release_id))
+                         (municipality, release_id))
             now = _iso(utcnow())
             conn.executemany(
                 f"INSERT OR REPLACE INTO official_records(municipality, recorded_at, {', '.join(cols)})"
@@ -778,7 +778,7 @@ class State:
             if ids:
                 conn.execute(f"DELETE FROM duplicates WHERE page_id IN ({marks})", ids)
                 conn.execute(f"DELETE FROM queue WHERE id IN ({marks}) AND state IN ('done', 'duplicate')",
-                                   ids)
+                             ids)
         return len(ids)
 
     def slim_discoveries(self, before: datetime, limit: int) -> int:
@@ -802,7 +802,7 @@ class State:
             args.append(story_quiet_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         with self._write() as conn:
             keys = [r["key"] for r in conn.execute(f"SELECT key FROM alerts WHERE {where} LIMIT ?",
-                                                         (*args, limit))]
+                                                   (*args, limit))]
             marks = ",".join("?" * len(keys))
             if keys:
                 conn.execute(f"DELETE FROM alert_deliveries WHERE key IN ({marks})", keys)
