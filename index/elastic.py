@@ -31,10 +31,9 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from presswatch.enrich.text import MK_TRANSLIT, SPECIAL_LETTERS, SUFFIXES, stem
 from presswatch.index.base import (
@@ -64,6 +63,8 @@ from presswatch.index.query import (
     QueryError,
     Word,
     parse_query,
+    week_key,
+    zone,
 )
 from presswatch.index.snippet import make_snippet
 from presswatch.index.sqlite import stems_of
@@ -279,14 +280,6 @@ def load_actions(clippings: Iterable[Clipping], index: str) -> Iterator[dict[str
 
 
 # --- compiling a parsed query --------------------------------------------------------------------------------
-@lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise QueryError(f"unknown time zone {name!r}; use an IANA name such as Europe/Bratislava") from None
-
-
 def _term(field: str, value: Any, case_insensitive: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {"value": value}
     if case_insensitive:
@@ -494,11 +487,6 @@ def facet_aggs(facets: Sequence[str], size: int, tz: str) -> dict[str, Any]:
 
 _FACET_FIELDS = {"outlet": "outlet", "official": "official_refs", "body": "body_refs", "lang": "lang",
                  "sentiment": "sentiment.label", "flag": "flag_types", "status": "status"}
-
-
-def week_key(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def facet_buckets(facet: str, agg: Mapping[str, Any] | None) -> tuple[Bucket, ...]:

@@ -36,6 +36,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from presswatch.enrich.text import words
 from presswatch.index.base import STATUSES
@@ -429,3 +431,19 @@ def parse_query(text: str) -> ParsedQuery | None:
 
 __all__ = ["FILTER_FIELDS", "AllOf", "AnyOf", "DateRange", "Filter", "Node", "Not", "ParsedQuery", "Phrase",
            "QueryError", "Word", "parse_query"]
+
+
+# --- shared by the backends: the query's time zone and the week facet's keys --------------------------------------
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone a query's dates are local days in; an unknown name is the analyst's error, said so."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise QueryError(f"unknown time zone {name!r}; use an IANA name such as Europe/Bratislava") from None
+
+
+def week_key(day: date) -> str:
+    """The ISO week of a day as the week facet names it: `2026-W47`."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"

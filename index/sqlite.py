@@ -45,11 +45,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from presswatch.enrich.text import stem, words
 from presswatch.index.base import (
@@ -76,6 +75,8 @@ from presswatch.index.query import (
     QueryError,
     Word,
     parse_query,
+    week_key,
+    zone,
 )
 from presswatch.index.snippet import make_snippet
 from presswatch.index.sqlite_workflow import SqliteWorkflow, init_workflow
@@ -277,14 +278,6 @@ def _is_text(node: Node) -> bool:
     if isinstance(node, Not):
         return _is_text(node.item)
     return all(_is_text(item) for item in node.items)
-
-
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise QueryError(f"unknown time zone {name!r}; use an IANA name such as Europe/Bratislava") from None
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> str:
@@ -726,7 +719,7 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         """The query compiled against what is indexed now (the languages present); None: nothing can match."""
         parsed = parse_query(query.text)
         where = _filters(query)
-        tz = _zone(query.tz)
+        tz = zone(query.tz)
         if parsed is None:
             return _Compiled(None, where, (_Branch(None, _Plan(None, (), ())),))
         if not _has_text(parsed):  # filters only: nothing depends on the language
@@ -887,7 +880,7 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         if size < 0:
             raise ValueError("size cannot be negative")
         wanted = list(dict.fromkeys(facets))
-        tz = _zone(query.tz)
+        tz = zone(query.tz)
         counters: dict[str, dict[str, int]] = {f: {} for f in wanted}
         days: dict[date, int] = {}
         with self._transaction("DEFERRED") as conn:  # one snapshot for the total and every facet
@@ -1010,22 +1003,17 @@ def _day_buckets(days: dict[date, int]) -> tuple[Bucket, ...]:
                  (date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1)))
 
 
-def _week_key(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _week_buckets(days: dict[date, int]) -> tuple[Bucket, ...]:
     """ISO weeks (`2026-W47`) from the first to the last, empty ones included."""
     if not days:
         return ()
     weeks: dict[str, int] = {}
     for d, n in days.items():
-        weeks[_week_key(d)] = weeks.get(_week_key(d), 0) + n
+        weeks[week_key(d)] = weeks.get(week_key(d), 0) + n
     monday = min(days) - timedelta(days=min(days).weekday())
     out = []
     while monday <= max(days):
-        out.append(Bucket(_week_key(monday), weeks.get(_week_key(monday), 0)))
+        out.append(Bucket(week_key(monday), weeks.get(week_key(monday), 0)))
         monday += timedelta(days=7)
     return tuple(out)
 
