@@ -120,6 +120,17 @@ class IndexStats:
     newest: datetime | None = None
 
 
+def wanted_facets(facets: Sequence[str], size: int) -> list[str]:
+    """The facets `aggregate` was asked for, each once, in order; an unknown name or a negative size is a
+    ValueError naming it (the same check for every backend)."""
+    unknown = [f for f in facets if f not in FACETS]
+    if unknown:
+        raise ValueError(f"unknown facet {', '.join(map(repr, unknown))}; the facets are {', '.join(FACETS)}")
+    if size < 0:
+        raise ValueError("size cannot be negative")
+    return list(dict.fromkeys(facets))
+
+
 class ClippingIndex(ABC):
     """Upsert by clipping id: indexing the same article twice leaves one clipping (the newer version)."""
 

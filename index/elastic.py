@@ -49,6 +49,7 @@ from presswatch.index.base import (
     SearchResult,
     StatusChange,
     StatusError,
+    wanted_facets,
 )
 from presswatch.index.codec import clipping_from_dict, clipping_to_dict, from_iso, to_iso
 from presswatch.index.query import (
@@ -646,12 +647,7 @@ class ElasticIndex(ClippingIndex):
         return SearchResult(total=total, hits=tuple(hits))
 
     def aggregate(self, query: SearchQuery, facets: Sequence[str] = FACETS, size: int = 20) -> Facets:
-        unknown = [f for f in facets if f not in FACETS]
-        if unknown:
-            raise ValueError(f"unknown facet {', '.join(map(repr, unknown))}; the facets are {', '.join(FACETS)}")
-        if size < 0:
-            raise ValueError("size cannot be negative")
-        wanted = list(dict.fromkeys(facets))
+        wanted = wanted_facets(facets, size)
         zone(query.tz)  # an unknown zone is a QueryError before anything is sent
         aggs = facet_aggs(wanted, size, query.tz)
         resp = self.client.search(index=self.clippings, query=compile_query(parse_query(query.text), query),

@@ -61,6 +61,7 @@ from presswatch.index.base import (
     SearchHit,
     SearchQuery,
     SearchResult,
+    wanted_facets,
 )
 from presswatch.index.codec import clipping_from_dict, clipping_to_dict
 from presswatch.index.query import (
@@ -874,12 +875,7 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
 
     # --- facets ----------------------------------------------------------------------------------------------
     def aggregate(self, query: SearchQuery, facets: Sequence[str] = FACETS, size: int = 20) -> Facets:
-        unknown = [f for f in facets if f not in FACETS]
-        if unknown:
-            raise ValueError(f"unknown facet {', '.join(map(repr, unknown))}; the facets are {', '.join(FACETS)}")
-        if size < 0:
-            raise ValueError("size cannot be negative")
-        wanted = list(dict.fromkeys(facets))
+        wanted = wanted_facets(facets, size)
         tz = zone(query.tz)
         counters: dict[str, dict[str, int]] = {f: {} for f in wanted}
         days: dict[date, int] = {}
