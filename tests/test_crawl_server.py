@@ -100,20 +100,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
 
-class Server:
-    """Routes are exact paths (query string included when the route has one, else ignored)."""
+class LoopbackServer:
+    """A test HTTP server on 127.0.0.1 (an ephemeral port) in a thread, for `with`; subclasses say which
+    ThreadingHTTPServer (`server_class`, built with the owner) answers."""
 
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
-        self.routes: dict[str, Route] = dict(routes or {})
-        self.requests: list[Request] = []
-        self.max_in_flight = 0
-        self._in_flight = 0
-        self._lock = threading.Lock()
-        self._httpd: _HTTPServer | None = None
-        self.base_url = ""
+    server_class: Callable[[Any], ThreadingHTTPServer]
+    _httpd: ThreadingHTTPServer | None = None
+    base_url = ""
 
     def __enter__(self) -> Self:
-        self._httpd = _HTTPServer(self)
+        self._httpd = self.server_class(self)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="test-http",
                          daemon=True).start()
@@ -127,6 +123,19 @@ class Server:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+
+class Server(LoopbackServer):
+    """Routes are exact paths (query string included when the route has one, else ignored)."""
+
+    server_class = _HTTPServer
+
+    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+        self.routes: dict[str, Route] = dict(routes or {})
+        self.requests: list[Request] = []
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
 
     def resolve(self, request: Request) -> Reply:
         route = self.routes.get(request.path) or self.routes.get(request.path.partition("?")[0])

@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from presswatch.crawlers.http import HttpClient
 from presswatch.cycle import Pipeline
 from presswatch.profile import Profile, parse_profile
-from tests.test_crawl_server import profile_yaml
+from tests.test_crawl_server import LoopbackServer, profile_yaml
 
 UA = "presswatch-faults/1"
 
@@ -101,31 +100,16 @@ class _Handler(BaseHTTPRequestHandler):
             return  # the client hung up (the byte cap did its job)
 
 
-class StreamServer:
+class StreamServer(LoopbackServer):
     """`with StreamServer({"/path": Stream(...)}) as srv: srv.url("/path"), srv.sent["/path"]`"""
+
+    server_class = _HTTPServer
 
     def __init__(self, routes: dict[str, Stream] | None = None) -> None:
         self.routes: dict[str, Stream] = dict(routes or {})
         self.hits: dict[str, int] = {}
         self.sent: dict[str, int] = {}
         self.lock = threading.Lock()
-        self._httpd: _HTTPServer | None = None
-        self.base_url = ""
-
-    def __enter__(self) -> Self:
-        self._httpd = _HTTPServer(self)
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        assert self._httpd is not None
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
 
 
 def article(slug: str, words: int = 120) -> bytes:
