@@ -34,7 +34,7 @@ browser:
 
 lint: $(BIN)/presswatch
 	$(BIN)/ruff check .
-	$(BIN)/mypy pipeline crawlers enrich index digest
+	$(BIN)/mypy pipeline crawlers enrich index digest web
 
 bench: $(BIN)/presswatch
 	$(BIN)/python bench/ingest.py

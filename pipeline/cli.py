@@ -262,7 +262,8 @@ def cmd_ack(args: argparse.Namespace, say: Messages) -> int:
 
     from presswatch.index import open_index
     from presswatch.index.base import StatusError
-    from presswatch.state import State, utcnow
+    from presswatch.respond import acknowledge
+    from presswatch.state import State
 
     profile = _profile(args)
     ident = args.id.strip().lower()
@@ -279,24 +280,20 @@ def cmd_ack(args: argparse.Namespace, say: Messages) -> int:
         if clipping is None:
             print(say("ack_unknown", id=args.id), file=sys.stderr)
             return 2
-        current = clipping.status or "new"
-        if current != "new":
-            print(say("ack_already", id=clipping.id, status=say(f"status_{current}")))
-            return 0
         by = args.by or os.environ.get("USER") or "press office"
         try:
-            change = index.set_status(clipping.id, "acknowledged", by, args.note, at=utcnow())
+            result = acknowledge(index, state, profile.id, clipping, by, args.note)
         except StatusError as exc:
             print(say("error", error=exc), file=sys.stderr)
             return 2
-        state.alert_acked(profile.id, clipping.cluster_id or clipping.id, by, change.at)
+        if result.change is None:
+            print(say("ack_already", id=clipping.id, status=say(f"status_{result.already}")))
+            return 0
         print(say("ack_saved", id=clipping.id, status=say("status_acknowledged"), by=by,
-                  at=change.at.astimezone(profile.tz).strftime("%Y-%m-%d %H:%M"), title=clipping.article.title))
+                  at=result.change.at.astimezone(profile.tz).strftime("%Y-%m-%d %H:%M"), title=clipping.article.title))
         # acknowledging does not stop alerts still owed (other recipients still need them): say so
-        cluster = clipping.cluster_id or clipping.id
-        owed = [r for r in state.alerts_pending(profile.id) if r["cluster_id"] == cluster]
-        if owed:
-            print(say("ack_pending", n=len(owed)))
+        if result.owed:
+            print(say("ack_pending", n=result.owed))
     finally:
         state.close()
         index.close()
@@ -448,6 +445,7 @@ def cmd_feedback(args: argparse.Namespace, say: Messages) -> int:
 
     from presswatch.enrich import learn
     from presswatch.index import open_index
+    from presswatch.respond import UnknownClipping, record_judgements, retrain_if_due
     from presswatch.state import State
 
     profile = _profile(args)
@@ -456,12 +454,13 @@ def cmd_feedback(args: argparse.Namespace, say: Messages) -> int:
     try:
         judged = [(name, getattr(args, name) == "yes") for name in learn.JUDGED if getattr(args, name)]
         if args.clipping_id and judged:
-            if index.get(args.clipping_id) is None:
+            by = args.by or os.environ.get("USER") or "press office"
+            try:
+                record_judgements(index, state, profile.id, args.clipping_id, judged, by, args.note)
+            except UnknownClipping:
                 print(say("feedback_unknown", id=args.clipping_id), file=sys.stderr)
                 return 1
-            by = args.by or os.environ.get("USER") or "press office"
             for name, value in judged:
-                state.feedback_add(args.clipping_id, profile.id, name, value, by, args.note)
                 print(say("feedback_saved", id=args.clipping_id, field=name, value="yes" if value else "no", by=by))
         elif not (args.list or args.train):
             print(say("feedback_nothing"), file=sys.stderr)
@@ -474,8 +473,8 @@ def cmd_feedback(args: argparse.Namespace, say: Messages) -> int:
                 print(say("feedback_list_line", at=r["judged_at"][:16].replace("T", " "), id=r["clipping_id"],
                           field=r["field"], value="yes" if r["value"] else "no", by=r["judged_by"],
                           note=f"  ({r['note']})" if r["note"] else ""))
-        if args.train or (judged and learn.due(profile.id, state)):
-            model = learn.train(profile.id, state, index)
+        model = retrain_if_due(index, state, profile.id, force=args.train) if args.train or judged else None
+        if model is not None:
             for name in learn.FIELDS:
                 yes, no = model.counts.get(name, (0, 0))
                 key = "feedback_trained" if name in model.fields else "feedback_too_few"
@@ -487,6 +486,31 @@ def cmd_feedback(args: argparse.Namespace, say: Messages) -> int:
     finally:
         index.close()
         state.close()
+    return 0
+
+
+def cmd_web(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch web --profile P [--host H] [--port N]`: serve the analysts' workspace until Ctrl-C/SIGTERM."""
+    from presswatch.web.server import account_count, bind, is_loopback, serve
+
+    profile = _profile(args)
+    host = args.host or settings.WEB_HOST
+    port = settings.WEB_PORT if args.port is None else args.port
+    secure = settings.WEB_SECURE_COOKIES
+    if not is_loopback(host) and not secure:
+        print(say("web_insecure_remote", host=host), file=sys.stderr)
+        return 2
+    if not is_loopback(host):
+        print(say("web_remote_needs_tls", host=host), file=sys.stderr)
+    try:
+        bind(host, port).close()  # a taken port is reported before anything else starts
+    except OSError as exc:
+        print(say("error", error=exc), file=sys.stderr)
+        return 1
+    if account_count(profile.db_path()) == 0:
+        print(say("web_no_accounts", profile=args.profile), file=sys.stderr)
+    print(say("web_serving", url=f"http://{host}:{port}/", name=profile.municipality.name), file=sys.stderr)
+    serve(profile, host, port)
     return 0
 
 
@@ -554,6 +578,88 @@ def cmd_index_rebuild(args: argparse.Namespace, say: Messages) -> int:
         index.close()
     print(say("index_rebuild_done", n=rebuilt), file=sys.stderr)
     return 0
+
+
+# `presswatch user`: accounts of the browser workspace (web/accounts.py). AccountError.reason -> message key.
+_USER_ERRORS = {"name": "user_bad_name", "name_taken": "user_name_taken", "password_short": "user_password_short",
+                "password_long": "user_password_long"}
+
+
+def _user_password(args: argparse.Namespace, say: Messages) -> str | None:
+    """The new password: one line of stdin with --password-stdin (scripts), else asked twice on the terminal.
+    None (the reason printed) when there is no terminal to ask on or the two entries differ."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        print(say("user_password_no_tty"), file=sys.stderr)
+        return None
+    first = getpass.getpass(say("user_password_prompt", name=args.name))
+    if getpass.getpass(say("user_password_again")) != first:
+        print(say("user_password_mismatch"), file=sys.stderr)
+        return None
+    return first
+
+
+def cmd_user(args: argparse.Namespace, say: Messages) -> int:
+    """`presswatch user add|list|passwd|role|disable`: who may use the browser workspace, and as what. Each change
+    is written to the workspace's audit trail as `cli:$USER`."""
+    import os
+
+    from presswatch.web.accounts import AccountError, Accounts
+
+    profile = _profile(args)
+    accounts = Accounts(profile.db_path())
+    by = f"cli:{os.environ.get('USER') or 'unknown'}"
+    try:
+        if args.user_command == "list":
+            users = accounts.users()
+            if not users:
+                print(say("user_none"))
+            for u in users:
+                print(say("user_line", name=u.name, role=u.role, lang=u.lang or say("user_lang_profile"),
+                          state=say("user_state_disabled") if u.disabled else say("user_state_active")))
+            return 0
+        try:
+            if args.user_command == "add":
+                if accounts.user(args.name) is not None:  # said before the password is typed, not after
+                    print(say("user_name_taken", name=args.name.strip().lower()), file=sys.stderr)
+                    return 2
+                if (password := _user_password(args, say)) is None:
+                    return 2
+                user = accounts.add_user(args.name, password, args.role, args.lang)
+                accounts.audit(by, "user_add", user.name, f"role={user.role} lang={user.lang or '-'}", "cli")
+                print(say("user_added", name=user.name, role=user.role))
+                return 0
+            current = accounts.user(args.name)
+            if current is None:
+                print(say("user_unknown", name=args.name), file=sys.stderr)
+                return 1
+            if args.user_command == "passwd":
+                if (password := _user_password(args, say)) is None:
+                    return 2
+                accounts.set_password(current.name, password)
+                accounts.audit(by, "user_passwd", current.name, None, "cli")
+                print(say("user_password_changed", name=current.name))
+            elif args.user_command == "role":
+                user = accounts.set_role(current.name, args.role)
+                accounts.audit(by, "user_role", user.name, f"{current.role} -> {user.role}", "cli")
+                print(say("user_role_changed", name=user.name, role=user.role))
+            else:
+                accounts.disable(current.name)
+                accounts.audit(by, "user_disable", current.name, None, "cli")
+                print(say("user_disabled", name=current.name))
+        except AccountError as exc:
+            if exc.reason == "unknown_user":  # removed between the check above and the change
+                print(say("user_unknown", name=args.name), file=sys.stderr)
+                return 1
+            key = _USER_ERRORS.get(exc.reason)
+            print(say(key, **exc.params) if key else say("error", error=exc), file=sys.stderr)
+            return 2
+        return 0
+    finally:
+        accounts.close()
 
 
 # --- the parser ------------------------------------------------------------------------------------------
@@ -673,6 +779,33 @@ def build_parser() -> argparse.ArgumentParser:
                          " stored documents, with a progress bar: the fix after the stemming rules changed")
     p.add_argument("--profile", default="demo", help="profile file or name in config/ (default: demo)")
     p.set_defaults(handler=cmd_index_rebuild)
+    from presswatch.profile import LANGS
+    from presswatch.web.accounts import ROLES
+
+    user = sub.add_parser("user", help="accounts of the browser workspace: add, list, passwd, role, disable")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    for name, help_text in (("add", "add an account (the password is asked twice, or read from --password-stdin)"),
+                            ("list", "every account: name, role, language, disabled"),
+                            ("passwd", "set an account's password; its browser sessions end"),
+                            ("role", "change an account's role (viewer, analyst, press, admin)"),
+                            ("disable", "disable an account: it can no longer log in and its sessions end")):
+        p = user_sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--profile", default="demo", help="profile file or name in config/ (default: demo)")
+        p.set_defaults(handler=cmd_user)
+        if name != "list":
+            p.add_argument("name", help="the account's name: 1-64 of a-z, 0-9, . _ @ - (case does not matter)")
+        if name == "add":
+            p.add_argument("--role", choices=ROLES, required=True, help="viewer (leadership), analyst, press (the"
+                           " press office) or admin")
+            p.add_argument("--lang", choices=LANGS, help="the account's language (default: the profile's)")
+        if name == "role":
+            p.add_argument("role", choices=ROLES)
+        if name in ("add", "passwd"):
+            p.add_argument("--password-stdin", action="store_true", help="read the password from one line of"
+                           " stdin (for scripts) instead of asking on the terminal")
+    p = add("web", cmd_web, "the analysts' workspace in the browser (127.0.0.1 by default)")
+    p.add_argument("--host", default=None, help=f"interface to listen on (default {settings.WEB_HOST})")
+    p.add_argument("--port", type=int, default=None, help=f"port (default {settings.WEB_PORT}; PRESSWATCH_WEB_PORT)")
     p = add("newsroom", cmd_newsroom, "serve the local newsroom until Ctrl-C", profile=False)
     p.add_argument("--port", type=int, default=8765)
     return parser

@@ -128,3 +128,27 @@ RETENTION_BRIEFINGS_DAYS: int | None = None  # sent briefings: None keeps them f
 RETENTION_ALERTS_MIN_DAYS = 30
 RETENTION_BATCH = 1000  # rows per delete transaction: the daemon's other jobs wait at most one batch
 RETENTION_AT = (3, 30)  # (hour, minute), local time of the daily run: quiet on news sites, before the briefing
+
+# --- the analysts' workspace (`presswatch web`, web/) --------------------------------------------------------
+# Served on the loopback interface by default: reaching it from elsewhere goes through a TLS-terminating reverse
+# proxy, and then WEB_SECURE_COOKIES must stay on (docs/security.md).
+WEB_HOST = os.environ.get("PRESSWATCH_WEB_HOST", "127.0.0.1")
+WEB_PORT = int(os.environ.get("PRESSWATCH_WEB_PORT", "8450"))
+# Cookies carry the Secure attribute unless this is "0": browsers then send them over HTTPS only (and to
+# http://127.0.0.1 / localhost, which they treat as secure contexts).
+WEB_SECURE_COOKIES = os.environ.get("PRESSWATCH_WEB_SECURE_COOKIES", "1") != "0"
+WEB_SESSION_IDLE_H = 12  # a session unused for this long ends
+WEB_SESSION_MAX_DAYS = 7  # and any session ends after this long, used or not
+# Login throttling: after LOGIN_MAX_FAILURES failed logins within LOGIN_WINDOW_MIN for one account name or from one
+# client address, further attempts for it are refused for LOGIN_LOCKOUT_MIN (the store keeps the count across
+# restarts).
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_MIN = 15
+LOGIN_LOCKOUT_MIN = 15
+PASSWORD_MIN_CHARS = 10
+# scrypt (RFC 7914), the standard library's memory-hard KDF: n=2**15, r=8 is ~32 MB and ~50-100 ms per hash here.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+WEB_PAGE_SIZE = 25  # search results per page
+WEB_MAX_BODY_BYTES = 1024 * 1024  # a form post larger than this is refused (forms carry notes, not files)

@@ -715,6 +715,12 @@ class State:
                             (municipality, day, language))
         return rows[0] if rows else None
 
+    def briefings(self, municipality: str, limit: int = 50, offset: int = 0) -> list[sqlite3.Row]:
+        """The archive, newest day first (the workspace's list): no bodies, only what a listing shows."""
+        return self.execute("SELECT day, language, subject, state, sent_at, created_at, error FROM briefings"
+                            " WHERE municipality=? ORDER BY day DESC, language LIMIT ? OFFSET ?",
+                            (municipality, limit, offset))
+
     def briefing_store(self, municipality: str, day: str, language: str, subject: str, html: str,
                        text: str) -> None:
         """Archive a briefing before it is sent; an already-sent briefing is never replaced."""

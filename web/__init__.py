@@ -1,0 +1,1 @@
+"""The analysts' workspace in the browser (`presswatch web`)."""
