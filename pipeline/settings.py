@@ -137,6 +137,9 @@ WEB_PORT = int(os.environ.get("PRESSWATCH_WEB_PORT", "8450"))
 # Cookies carry the Secure attribute unless this is "0": browsers then send them over HTTPS only (and to
 # http://127.0.0.1 / localhost, which they treat as secure contexts).
 WEB_SECURE_COOKIES = os.environ.get("PRESSWATCH_WEB_SECURE_COOKIES", "1") != "0"
+# Behind a reverse proxy: its address(es), comma-separated. Its X-Forwarded-For then names the client (login
+# throttling counts per client) and X-Forwarded-Proto the scheme. Empty: no forwarded header is believed.
+WEB_TRUSTED_PROXIES = os.environ.get("PRESSWATCH_WEB_TRUSTED_PROXIES", "")
 WEB_SESSION_IDLE_H = 12  # a session unused for this long ends
 WEB_SESSION_MAX_DAYS = 7  # and any session ends after this long, used or not
 # Login throttling: after LOGIN_MAX_FAILURES failed logins within LOGIN_WINDOW_MIN for one account name or from one

@@ -72,8 +72,9 @@ def serve(profile: Profile, host: str = settings.WEB_HOST, port: int = settings.
     """Run until SIGINT/SIGTERM (uvicorn's own handling: open requests finish, then the store closes)."""
     app = create_app(profile, db_path=db_path, secure_cookies=secure_cookies)
     sock = bind(host, port)
-    config = uvicorn.Config(app, log_level="warning", server_header=False, proxy_headers=False,
-                            access_log=False, lifespan="on")
+    proxies = settings.WEB_TRUSTED_PROXIES.strip()
+    config = uvicorn.Config(app, log_level="warning", server_header=False, proxy_headers=bool(proxies),
+                            forwarded_allow_ips=proxies or None, access_log=False, lifespan="on")
     _Server(config).run(sockets=[sock])
 
 
