@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from presswatch import settings
 from presswatch.records import Discovery, RawPage, clipping_id
@@ -257,21 +258,33 @@ class QueueItem:
     attempts: int
 
 
-class State:
-    """The spine's tables in the store file. Thread-safe: one connection, serialised by a lock."""
+class LockedStore:
+    """One connection to a store file, serialised by a lock, so one object can serve many threads (the daemon's
+    jobs, the workspace's request threads). The tables of State and of the workspace's accounts build on it."""
+
+    SCHEMA = ""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn = connect(path)
         self._lock = threading.RLock()
         with self._lock:
-            self._conn.executescript(SCHEMA)
-            _add_columns(self._conn, "sources", SOURCE_COLUMNS)
-            _add_columns(self._conn, "alerts", ALERT_COLUMNS)
+            self._conn.executescript(self.SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added after a table's first release (ALTER TABLE for older store files)."""
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -290,6 +303,16 @@ class State:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+
+
+class State(LockedStore):
+    """The spine's tables in the store file. Thread-safe: one connection, serialised by a lock."""
+
+    SCHEMA = SCHEMA
+
+    def _migrate(self) -> None:
+        _add_columns(self._conn, "sources", SOURCE_COLUMNS)
+        _add_columns(self._conn, "alerts", ALERT_COLUMNS)
 
     # --- discoveries -----------------------------------------------------------------------------------------
     def discover(self, items: list[Discovery]) -> list[Discovery]:

@@ -17,19 +17,13 @@ import math
 import re
 import secrets
 import sqlite3
-import threading
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import TracebackType
-from typing import Any
 
 from presswatch import settings
 from presswatch.profile import LANGS
-from presswatch.state import connect
+from presswatch.state import LockedStore
 
 ROLES: tuple[str, ...] = ("viewer", "analyst", "press", "admin")  # viewer = leadership, press = press office
 
@@ -224,43 +218,10 @@ def _token_hash(token: str) -> str:
 
 
 # --- the store ---------------------------------------------------------------------------------------------
-class Accounts:
+class Accounts(LockedStore):
     """The `web_` tables of one store file. Thread-safe: one connection, serialised by a lock (as State)."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.path = db_path
-        self._conn = connect(db_path)
-        self._lock = threading.RLock()
-        with self._lock:
-            self._conn.executescript(SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Accounts:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the lock; rolled back on an error unless SQLite already did it."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+    SCHEMA = SCHEMA
 
     # --- users -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -355,11 +316,11 @@ class Accounts:
             conn.execute("DELETE FROM web_sessions WHERE name = ?", (key,))
 
     def user(self, name: str) -> User | None:
-        rows = self._rows("SELECT * FROM web_users WHERE name = ?", (name.strip().lower(),))
+        rows = self.execute("SELECT * FROM web_users WHERE name = ?", (name.strip().lower(),))
         return self._user(rows[0]) if rows else None
 
     def users(self) -> list[User]:
-        return [self._user(r) for r in self._rows("SELECT * FROM web_users ORDER BY name")]
+        return [self._user(r) for r in self.execute("SELECT * FROM web_users ORDER BY name")]
 
     # --- logging in ------------------------------------------------------------------------------------------
     def _lockout(self, column: str, value: str, now: datetime) -> int:
@@ -369,7 +330,7 @@ class Accounts:
         refused attempts are not failures, so hammering does not extend it."""
         window = timedelta(minutes=settings.LOGIN_WINDOW_MIN)
         lockout = timedelta(minutes=settings.LOGIN_LOCKOUT_MIN)
-        rows = self._rows(f"SELECT at FROM web_login_failures WHERE {column} = ? AND at > ? ORDER BY at DESC",
+        rows = self.execute(f"SELECT at FROM web_login_failures WHERE {column} = ? AND at > ? ORDER BY at DESC",
                           (value, _iso(now - window - lockout)))
         if not rows:
             return 0
@@ -395,7 +356,7 @@ class Accounts:
             if wait:
                 self.audit(key, "login_throttled", key, f"{column} locked out for {wait} s", client, at)
                 raise LoginThrottled(wait)
-        row = self._rows("SELECT * FROM web_users WHERE name = ?", (key,))
+        row = self.execute("SELECT * FROM web_users WHERE name = ?", (key,))
         if not row or len(password) > PASSWORD_MAX_CHARS:
             _burn(password)
             reason = "unknown name" if not row else "password too long"
@@ -444,7 +405,7 @@ class Accounts:
         """The live session of a cookie's token, with the account as it is now; None if the token is unknown, the
         session expired or the account is disabled. Using a session moves its idle expiry on."""
         at = _now(now)
-        rows = self._rows("SELECT s.token_hash, s.csrf, s.created_at, s.last_seen, u.* FROM web_sessions s"
+        rows = self.execute("SELECT s.token_hash, s.csrf, s.created_at, s.last_seen, u.* FROM web_sessions s"
                           " JOIN web_users u ON u.name = s.name WHERE s.token_hash = ?", (_token_hash(token),))
         if not rows:
             return None
@@ -486,6 +447,6 @@ class Accounts:
             where.append("action = ?")
             args.append(action)
         sql = "SELECT * FROM web_audit" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self._rows(sql + " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
+        rows = self.execute(sql + " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
         return [AuditEntry(at=_dt(r["at"]), user=r["user"], action=r["action"], target=r["target"],
                            detail=r["detail"], client=r["client"]) for r in rows]
