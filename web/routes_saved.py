@@ -19,6 +19,7 @@ from presswatch.index.query import QueryError, parse_query
 from presswatch.index.sqlite_workflow import SEARCH_ID
 from presswatch.state import utcnow
 from presswatch.web.app import Page, WebRoute
+from presswatch.web.search_view import QueryProblem
 
 RECENT_DAYS = 7  # "matches lately": the window of the count beside each search
 DONE_KEYS = ("added", "edited", "deleted")
@@ -29,17 +30,6 @@ class SavedRow:
     search: SavedSearch
     link: str  # the search page with this query
     recent: int | None  # matches in the last RECENT_DAYS; None when the stored query no longer parses
-
-
-@dataclass(frozen=True, slots=True)
-class QueryProblem:
-    """A query the user must fix, as (before, at, after) pieces so the template can mark the spot escaped."""
-
-    reason: str
-    position: int | None
-    before: str
-    at: str
-    after: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +58,6 @@ def recent_matches(page: Page, query: str) -> int | None:
     return result.total
 
 
-def problem_of(exc: QueryError, query: str) -> QueryProblem:
-    pos = exc.position
-    if pos is None or not 0 <= pos <= len(query):
-        return QueryProblem(exc.reason, None, query, "", "")
-    return QueryProblem(exc.reason, pos, query[:pos], query[pos:pos + 1], query[pos + 1:])
-
-
 def find(page: Page, search_id: str) -> SavedSearch | None:
     for s in page.ws.index.saved_searches(page.ws.profile.id):
         if s.id == search_id:
@@ -98,7 +81,7 @@ def check(page: Page, draft: Draft) -> tuple[str, QueryProblem | None]:
     try:
         parsed = parse_query(draft.query)
     except QueryError as exc:
-        return t("saved_error_query"), problem_of(exc, draft.query)
+        return t("saved_error_query"), QueryProblem.of(exc, draft.query)
     if parsed is None:  # a blank search would alert on every clipping
         return t("saved_error_blank"), None
     return "", None

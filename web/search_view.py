@@ -104,22 +104,27 @@ def snippet_segments(snippet: str) -> list[tuple[str, bool]]:
 
 @dataclass(frozen=True, slots=True)
 class QueryProblem:
-    """A malformed query for the page: the reason and the query cut around the position it points at."""
+    """A query the user must fix (search box, saved-search form): the reason, and the query cut around the
+    position it points at as (before, at, after), so a template can mark the spot with everything escaped."""
 
     reason: str
+    position: int | None
     before: str
     at: str
     after: str
-    has_position: bool
+
+    @property
+    def has_position(self) -> bool:
+        return self.position is not None
 
     @classmethod
     def of(cls, exc: QueryError, q: str) -> QueryProblem:
         shown = exc.query or q
-        if exc.position is None or exc.position > len(shown):
-            return cls(exc.reason, shown, "", "", False)
         pos = exc.position
+        if pos is None or not 0 <= pos <= len(shown):
+            return cls(exc.reason, None, shown, "", "")
         # at the end of the query the problem is what is missing: point at a blank after it
-        return cls(exc.reason, shown[:pos], shown[pos:pos + 1] or " ", shown[pos + 1:], True)
+        return cls(exc.reason, pos, shown[:pos], shown[pos:pos + 1] or " ", shown[pos + 1:])
 
 
 # --- hit rows ------------------------------------------------------------------------------------------------
