@@ -142,3 +142,34 @@ def test_login_is_throttled_after_repeated_failures(app_client: TestClient) -> N
                                           ("//evil.example", "/"), ("/\\evil", "/"), ("javascript:alert(1)", "/")])
 def test_local_url_keeps_only_paths_of_this_site(url: str, expected: str) -> None:
     assert local_url(url) == expected
+
+
+def test_a_failing_index_gives_a_page_that_says_so(workspace_store: StoreCopy) -> None:  # noqa: F811
+    """The index unreachable mid-run (Elasticsearch down: a ConnectionError) is a 503 page naming the problem; any
+    other failure a 500 page; both in the profile's language, without a traceback."""
+    app = create_app(workspace_store.profile, db_path=workspace_store.db_path)
+    ws = app.state.workspace
+    lang = text(ws.profile.digest_language)
+    real_index = ws.index
+
+    class Unreachable:
+        """Stands in for a backend whose server went away (the real ElasticIndex raises ElasticUnavailable, a
+        ConnectionError, naming the URL; no Elasticsearch can run here)."""
+
+        def __getattr__(self, name: str) -> object:
+            def fail(*args: object, **kwargs: object) -> None:
+                raise ConnectionError("Elasticsearch at http://127.0.0.1:9 is unreachable")
+            return fail
+
+    with TestClient(app, base_url="https://testserver", follow_redirects=False,
+                    raise_server_exceptions=False) as client:
+        login(client, "analyst")
+        ws.index = Unreachable()
+        r = client.get("/search?q=mesto")
+        assert r.status_code == 503
+        assert lang.t("unavailable_title") in r.text and "http://127.0.0.1:9 is unreachable" in r.text
+        ws.index = real_index
+        real_index.close()  # a real failure of the real index: its connection is gone
+        r = client.get("/search?q=mesto")
+        assert r.status_code == 500
+        assert lang.t("server_error_title") in r.text and "Traceback" not in r.text

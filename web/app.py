@@ -10,7 +10,9 @@ Starlette's thread pool (the index and the store serialise their own connections
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -23,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +38,7 @@ from presswatch.state import State
 from presswatch.web.accounts import Accounts, Session, can
 from presswatch.web.i18n import LANGUAGES, WebText, text
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "pw_session"
 LOGIN_CSRF_COOKIE = "pw_login_csrf"  # the login form's token before there is a session (double submit)
@@ -172,7 +175,7 @@ def csrf_refused(page: Page) -> Response:
     return page.render("error.html", status=403, title=page.text.t("csrf_title"), message=page.text.t("csrf_body"))
 
 
-def page_language(ws: Workspace, session: Session | None, request: Request) -> str:
+def page_language(ws: Workspace, session: Session | None, request: Request | None) -> str:
     """The user's own choice, else the profile's (its digest language: what its readers read), else English."""
     if session is not None and session.user.lang in LANGUAGES:
         return session.user.lang
@@ -249,16 +252,34 @@ def create_app(profile: Profile, *, db_path: Path | None = None, secure_cookies:
         if isinstance(mounted, Route) and not getattr(mounted.endpoint, "guarded", False):
             raise RuntimeError(f"web route {mounted.path} is not guarded")
 
+    def failure(title: str, body: str, status: int, detail: str = "") -> Response:
+        words = text(page_language(ws, None, None))
+        html = env.get_template("error.html").render(page=None, t=words.t, plural=words.plural, text=words,
+                                                     profile=profile, title=words.t(title),
+                                                     message=words.t(body, error=detail[:300]))
+        return HTMLResponse(html, status_code=status)
+
     async def not_found(request: Request, exc: Exception) -> Response:
-        return PlainTextResponse("404", status_code=404)
+        return failure("not_found_title", "not_found_body", 404)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # the index (Elasticsearch down) or the store (locked for longer than its timeout, I/O error): the page
+        # says so and the daemon keeps collecting; nothing is lost by a failed page view
+        log.warning("workspace: %s %s: %s", request.method, request.url.path, exc)
+        return failure("unavailable_title", "unavailable_body", 503, str(exc))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.error("workspace: %s %s failed", request.method, request.url.path, exc_info=exc)
+        return failure("server_error_title", "server_error_body", 500)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         ws.close()
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found}, lifespan=lifespan,
-                    max_body_size=settings.WEB_MAX_BODY_BYTES)
+    app = Starlette(routes=routes, lifespan=lifespan, max_body_size=settings.WEB_MAX_BODY_BYTES, exception_handlers={
+        404: not_found, ConnectionError: unavailable, sqlite3.OperationalError: unavailable,
+        Exception: server_error})
     app.state.workspace = ws
     app.add_middleware(SecurityHeaders)
     return app
