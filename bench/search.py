@@ -1,7 +1,7 @@
 """Search at scale: indexing rate, query latency and facet latency of the clipping index on 100,000 or 1,000,000
 generated clippings, against a bare FTS5 table holding the same texts in the same run.
 
-    .venv/bin/python bench/search.py [--docs 100000] [--db DIR] [--keep] [--reuse] [--runs 50] [--es]
+    .venv/bin/python bench/search.py [--docs 100000] [--db DIR] [--keep] [--reuse] [--runs 50] [--only TEXT] [--es]
 
 Clippings are generated for this bench (seeded, so every run indexes the same store): twelve municipalities in our
 six languages (sk, cs, lt, tr, mk in Cyrillic, en), two per language, each with ten officials whose names and
@@ -663,12 +663,15 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--db", type=Path, help="folder for the stores (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the stores (with --db) for --reuse")
-    parser.add_argument("--reuse", action="store_true", help="query the stores in --db without indexing again")
+    parser.add_argument("--reuse", action="store_true",
+                        help="query the stores in --db without indexing again (they are kept)")
     parser.add_argument("--runs", type=int, default=50, help="queries per query type")
     parser.add_argument("--batch", type=int, default=2000, help="clippings per upsert")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-bare", action="store_true", help="skip the bare FTS5 baseline")
     parser.add_argument("--es", action="store_true", help="also run against Elasticsearch (PRESSWATCH_ES_URL)")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="run only the query types whose name contains TEXT (repeatable), e.g. --only OR")
     args = parser.parse_args()
     if args.reuse and args.db is None:
         parser.error("--reuse needs --db")
@@ -714,6 +717,9 @@ def main() -> None:
           f"{s.clusters:,} stories; by language " + ", ".join(f"{k} {v:,}" for k, v in s.by_lang.items()))
 
     all_cases, facets = cases(gen, args.runs), facet_cases(gen, args.runs)
+    if args.only:  # the cases are drawn first, so each type gets the same queries as in a full run
+        all_cases = {k: v for k, v in all_cases.items() if any(o in k for o in args.only)}
+        facets = {k: v for k, v in facets.items() if any(o in k for o in args.only)}
     print_header(args.runs)
     run_queries(index, bare, all_cases, facets)
     index.close()
@@ -742,7 +748,7 @@ def main() -> None:
         bare.conn.close()
     if not args.keep and args.db is None:
         shutil.rmtree(folder)
-    elif not args.keep:
+    elif not args.keep and not args.reuse:  # --reuse queried stores indexed earlier: never delete them
         for p in folder.glob("*.db*"):
             p.unlink()
 

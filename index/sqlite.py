@@ -30,6 +30,9 @@ becomes UTC bounds of the local days in `SearchQuery.tz`. Text nested with filte
 subtree. Keyword filters on the municipality and the flags, and field filters ANDed at the top on outlet, official,
 body, sentiment and flag, join the top-level MATCH as tags when there is one; when that leaves no condition on the
 row, the total is counted inside FTS5 alone.
+Ranking (`_window`, `_Window.union`): bm25 over the RANK_WINDOW most recent matches. A MATCH with exclusions
+(`a OR b -c`) is read once for its count, window and candidates, and the candidates are scored by bm25 of the MATCH
+without the exclusions, which gives the same scores (docs/decisions.md, "Ranking a query with exclusions").
 A query without top-level text lists newest first. `_match_sql` gives the same match as a plain SELECT of `doc`
 (for `aggregate` and the saved-search matcher).
 """
@@ -39,15 +42,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from presswatch.enrich.text import stem, words
@@ -85,6 +90,7 @@ from presswatch.records import Clipping
 from presswatch.state import _add_columns, connect, utcnow
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 SCHEMA_VERSION = "3"  # 2: clip_clippings.status; 3: clip_docs, FTS per language with tags
 # bm25 column weights (title, text, stems, tags): a word in the headline says more about the story than one in the
@@ -98,6 +104,8 @@ MAX_LIMIT = 1000
 # older matches follow, newest first (docs/decisions.md, "Search at a million clippings"). A query with fewer
 # matches is ranked whole.
 RANK_WINDOW = 5000
+# Count the languages of a query on two connections at once (SqliteIndex._parallel).
+PARALLEL_READS = True
 # Languages with an FTS table of their own; every other language shares `clip_fts_xx`.
 FTS_LANGS = ("sk", "cs", "lt", "tr", "mk", "en")
 OTHER_LANGS = "xx"
@@ -359,6 +367,11 @@ class _Plan:
     # Field filters ANDed at the top that are tags (outlet:, official:, body:, sentiment:, flag:), when there is a
     # MATCH to add them to: FTS5 filters by them without reading a row.
     tags: tuple[str, ...] = ()
+    # The top-level MATCH without its exclusions (`a OR b` of `a OR b -c`), None when it has none. An excluded
+    # phrase never occurs in a match, so it adds exactly 0 to bm25; ranking with this expression gives the same
+    # scores without FTS5 reading the excluded phrases' postings for their IDF (see `_Window.union`).
+    rank: str | None = None
+    excluded: str | None = None  # the exclusions of the top-level MATCH (`c` of `a OR b -c`), when it has some
 
 
 def _compile(parsed: ParsedQuery, lang: str | None, tz: ZoneInfo) -> _Plan:
@@ -368,11 +381,12 @@ def _compile(parsed: ParsedQuery, lang: str | None, tz: ZoneInfo) -> _Plan:
     text_out = [n for n in parsed.exclude if _is_text(n)]
     conds: list[str] = []
     args: list[Any] = []
-    match = None
+    match = rank = excluded = None
     if text_in:
         match = fts_expression(AllOf(tuple(text_in)), stem_lang)
         if text_out:
-            match = f"{match} NOT {fts_expression(AnyOf(tuple(text_out)), stem_lang)}"
+            rank, excluded = match, fts_expression(AnyOf(tuple(text_out)), stem_lang)
+            match = f"{match} NOT {excluded}"
     elif text_out:
         conds.append(f"NOT ({_fts_sub(lang)})")
         args.append(fts_expression(AnyOf(tuple(text_out)), stem_lang))
@@ -390,7 +404,7 @@ def _compile(parsed: ParsedQuery, lang: str | None, tz: ZoneInfo) -> _Plan:
             sql, a = _node_sql(node, lang, tz)
             conds.append(f"NOT ({sql})")
             args.extend(a)
-    return _Plan(match, tuple(conds), tuple(args), tuple(tags))
+    return _Plan(match, tuple(conds), tuple(args), tuple(tags), rank, excluded)
 
 
 def _has_text(parsed: ParsedQuery) -> bool:
@@ -432,6 +446,7 @@ class _Select:
     params: tuple[Any, ...]
     table: str | None  # the FTS table of a top-level MATCH
     needs_row: bool  # False: the MATCH alone decides (count it without reading clip_clippings)
+    rank: str | None = None  # the MATCH without its exclusions, tags included (_Plan.rank); None: the MATCH itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,15 +474,25 @@ class _Compiled:
                 args.append(b.lang)
             if plan.match is not None:
                 table = fts_table(b.lang)
-                match = plan.match
+                match, rank = plan.match, plan.rank
                 tags = (*self.where.tags, *plan.tags)
                 if tags:
-                    match = f"({match}) AND tags : ({' AND '.join(_quote(t) for t in tags)})"
+                    tagged = f"tags : ({' AND '.join(_quote(t) for t in tags)})"
+                    if rank is None:
+                        match = f"({match}) AND {tagged}"
+                    else:
+                        # "(tags NOT c) AND (a)": FTS5 counts it ≈ 30 % faster than "((a) NOT c) AND tags" (the
+                        # tags are one phrase, the exclusion is applied to them, and the words then only to what
+                        # is left); "tags AND (a)" ranks faster than "(a) AND tags" and gives the same scores: the
+                        # tags phrase adds exactly 0 wherever it stands (its column weighs 0), the others keep
+                        # their order.
+                        match = f"({tagged} NOT {plan.excluded}) AND ({rank})"
+                        rank = f"{tagged} AND ({rank})"
                 # CROSS JOIN keeps FTS5 as the outer loop. Left to itself the planner may walk an index on
                 # clip_clippings (lang, say) and re-run the MATCH for every row: measured 6 s instead of 30 ms on
                 # 5,000 clippings with an exclusion.
                 join = f"FROM {table} CROSS JOIN clip_clippings c ON c.doc = {table}.rowid WHERE {table} MATCH ?"
-                out.append(_Select(" AND ".join([join, *conds]), (match, *args), table, bool(conds)))
+                out.append(_Select(" AND ".join([join, *conds]), (match, *args), table, bool(conds), rank))
             else:
                 conds = [*self.where.tagged, *conds]
                 args = [*self.where.tagged_args, *args]
@@ -516,14 +541,24 @@ class _Window:
     bounds: list[int | None]  # per language: the oldest candidate's rowid, None when all its matches are candidates
     total: int
     candidates: int
+    docs: list[list[int]]  # per language whose MATCH has exclusions: the candidates' rowids, ascending; else []
 
     def union(self, columns: str, candidates: bool) -> tuple[str, list[Any]]:
         """The candidates (with `score`, bm25) or the matches past the window, as a UNION ALL over the languages."""
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         parts: list[str] = []
         params: list[Any] = []
-        for sel, n, bound in zip(self.selects, self.counts, self.bounds, strict=True):
-            if candidates and n:
+        for sel, n, bound, docs in zip(self.selects, self.counts, self.bounds, self.docs, strict=True):
+            if candidates and n and sel.rank is not None:
+                # bm25 of the MATCH without its exclusions (the same scores; the excluded phrases' IDF is not
+                # computed), on the candidates only: their rowid range for FTS5, the list itself as a filter ("+":
+                # not an FTS5 constraint, which would re-run the query, IDF included, for every rowid).
+                t = sel.table
+                parts.append(f"SELECT {columns}, bm25({t}, {weights}) AS score FROM {t} CROSS JOIN clip_clippings c"
+                             f" ON c.doc = {t}.rowid WHERE {t} MATCH ? AND {t}.rowid >= ? AND {t}.rowid <= ?"
+                             f" AND +{t}.rowid IN (SELECT value FROM json_each(?))")
+                params.extend([sel.rank, docs[0], docs[-1], json.dumps(docs)])
+            elif candidates and n:
                 parts.append(f"SELECT {columns}, bm25({sel.table}, {weights}) AS score {sel.source}"
                              + (f" AND {sel.table}.rowid >= ?" if bound is not None else ""))
                 params.extend([*sel.params, *([bound] if bound is not None else [])])
@@ -548,7 +583,8 @@ _COLUMNS = ("id", "municipality", "published", "outlet", "lang", "relevant", "cr
 
 
 class SqliteIndex(SqliteWorkflow, ClippingIndex):
-    """The default backend. Thread-safe: one connection, serialised by a lock; one transaction per batch."""
+    """The default backend. Thread-safe: one connection, serialised by a lock; one transaction per batch. A search
+    may also count on a second, read-only use of the store in a helper thread, under the same lock (`_parallel`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -556,6 +592,11 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self._conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         self._lock = threading.RLock()
+        # A second reader and its thread, opened by the first search that has two languages to count
+        # (`_parallel`); used only under `_lock`, like the connection.
+        self._aux: sqlite3.Connection | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._aux_pid = 0
         self.stems_outdated = False  # True when the stems column was built by other stemming rules
         try:
             with self._lock:
@@ -620,6 +661,12 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
     # --- lifecycle -------------------------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+            if self._aux is not None:
+                self._aux.close()
+                self._aux = None
             self._conn.close()
 
     def __enter__(self) -> SqliteIndex:
@@ -773,13 +820,38 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
         parsed = compiled.parsed
         selects = [sel for sel in compiled.selects() if sel.table is not None]
         assert len(selects) == len(compiled.branches), "a ranked query has a MATCH in every branch"
-        counts = [_run(conn, *count_sql(sel), parsed)[0][0] for sel in selects]
+        # A MATCH with exclusions is read once: every match's rowid, in the rowid order FTS5 counts in (no bm25),
+        # gives the count, the window's bound and the candidates the rank pass filters on (`_Window.union`); that
+        # costs what the count alone did, where finding the bound walked the expression backwards again (30 ms for
+        # `a OR b -c` at a million). Any other MATCH is counted, and its bound found, without reading the rowids
+        # into Python: cheaper for a single common word's 40,000 matches.
+        def count(sel: _Select) -> Callable[[sqlite3.Connection], tuple[list[int] | None, int]]:
+            def run(c: sqlite3.Connection) -> tuple[list[int] | None, int]:
+                if sel.rank is None:
+                    return None, _run(c, *count_sql(sel), parsed)[0][0]
+                source = sel.source if sel.needs_row else f"FROM {sel.table} WHERE {sel.table} MATCH ?"
+                row = _run(c, f"SELECT json_group_array({sel.table}.rowid) AS docs {source}", list(sel.params),
+                           parsed)[0]
+                docs = json.loads(row["docs"])
+                docs.sort()  # already in rowid order; sorting a sorted list is one pass
+                return docs, len(docs)
+            return run
+
+        passes = self._parallel(conn, [(count(sel), None if sel.needs_row else sel.table) for sel in selects])
+        matches = [docs for docs, _ in passes]
+        counts = [n for _, n in passes]
         total = sum(counts)
         # The window is shared among the languages by their number of matches; each language's candidates are its
         # most recently indexed matches. `bounds`: the oldest candidate's rowid where a language has more.
         windows = [n if total <= RANK_WINDOW else max(1, round(RANK_WINDOW * n / total)) for n in counts]
         bounds: list[int | None] = []
-        for sel, n, window in zip(selects, counts, windows, strict=True):
+        candidates: list[list[int]] = []
+        for sel, docs, n, window in zip(selects, matches, counts, windows, strict=True):
+            if docs is not None:
+                bounds.append(docs[n - window] if n > window else None)
+                candidates.append(docs[n - window:] if n > window else docs)
+                continue
+            candidates.append([])
             if n > window:  # FTS5 walks rowids downwards without sorting; no bm25 is computed here
                 source = sel.source if sel.needs_row else f"FROM {sel.table} WHERE {sel.table} MATCH ?"
                 bounds.append(_run(conn, f"SELECT {sel.table}.rowid AS doc {source}"
@@ -788,7 +860,61 @@ class SqliteIndex(SqliteWorkflow, ClippingIndex):
             else:
                 bounds.append(None)
         return _Window(selects, counts, bounds, total,
-                       sum(min(n, window) for n, window in zip(counts, windows, strict=True)))
+                       sum(min(n, window) for n, window in zip(counts, windows, strict=True)), candidates)
+
+    def _parallel(self, conn: sqlite3.Connection,
+                  jobs: list[tuple[Callable[[sqlite3.Connection], _T], str | None]]) -> list[_T]:
+        """Run `jobs` on `conn`, in its transaction, and when there are several also on a second connection in a
+        helper thread: SQLite lets two connections read at once and Python releases the GIL while a statement
+        runs, so counting a query that matches Czech and Slovak clippings takes the longer of the two counts, not
+        their sum. A job names the one FTS table it reads, or None when it reads other tables too (it then runs on
+        `conn`). The second connection must see what `conn` sees: it opens a read transaction and compares the
+        structure record of each of those FTS tables (FTS5 rewrites it with every change to the table); if
+        anything was written in between, `conn` runs every job itself."""
+        shared = [i for i, (_, table) in enumerate(jobs) if table is not None]
+        if not shared or len(jobs) < 2 or not PARALLEL_READS:
+            return [job(conn) for job, _ in jobs]
+        if self._aux is not None and self._aux_pid != os.getpid():  # a forked child: the parent's, leave them be
+            self._aux = self._pool = None
+        if self._aux is None:
+            self._aux_pid = os.getpid()
+            self._aux = connect(self.path)
+            self._aux.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self._aux.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presswatch-index")
+        aux, pool = self._aux, self._pool
+        assert pool is not None
+        structure = "SELECT block FROM {}_data WHERE id = 10"
+        aux.execute("BEGIN")
+        try:
+            if any(conn.execute(structure.format(t)).fetchone()[0] != aux.execute(structure.format(t)).fetchone()[0]
+                   for t in sorted({table for _, table in jobs if table is not None})):
+                return [job(conn) for job, _ in jobs]  # a write came between the two snapshots
+            results: list[Any] = [None] * len(jobs)
+            pending = iter(shared)
+            take = threading.Lock()
+
+            def work(c: sqlite3.Connection) -> None:
+                while True:
+                    with take:
+                        i = next(pending, None)
+                    if i is None:
+                        return
+                    results[i] = jobs[i][0](c)
+
+            helper = pool.submit(work, aux)
+            try:
+                for i, (job, table) in enumerate(jobs):
+                    if table is None:
+                        results[i] = job(conn)
+                work(conn)
+            finally:
+                helper_error = helper.exception()  # waits: the helper must be done before its transaction ends
+            if helper_error is not None:
+                raise helper_error
+            return results
+        finally:
+            aux.execute("COMMIT")
 
     def _ranked(self, conn: sqlite3.Connection, compiled: _Compiled, limit: int, offset: int) -> SearchResult:
         """Text at the top of the query: the candidates (every match, or RANK_WINDOW of them shared among the
