@@ -209,3 +209,14 @@ def test_search_text_is_escaped(app_client: TestClient, workspace_store: StoreCo
     page = app_client.get("/saved").text
     assert "<script>alert(1)</script>" not in page and "<img src=x>" not in page
     assert html.escape("<script>alert(1)</script>", quote=False) in page
+
+
+def test_save_this_search_prefills_the_form(app_client: TestClient) -> None:  # noqa: F811
+    """The search page links analysts to the saved-search form with the query filled in; viewers get no link."""
+    login(app_client, "analyst")
+    page = app_client.get("/search", params={"q": 'rozpočet -"futbal"'})
+    assert 'data-testid="save-search"' in page.text
+    form = app_client.get("/saved", params={"q": 'rozpočet -"futbal"'})
+    assert 'value="rozpočet -&#34;futbal&#34;"' in form.text or "value=\"rozpočet -&quot;futbal&quot;\"" in form.text
+    login(app_client, "viewer")
+    assert 'data-testid="save-search"' not in app_client.get("/search", params={"q": "rozpočet"}).text

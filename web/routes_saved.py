@@ -94,7 +94,9 @@ def saved_list(page: Page, draft: Draft | None = None, error: str = "", problem:
             for s in page.ws.index.saved_searches(page.ws.profile.id)]
     done = page.arg("done")
     notice = page.text.t(f"saved_done_{done}") if done in DONE_KEYS else None
-    return page.render("saved.html", status=status, rows=rows, draft=draft or Draft(), error=error,
+    if draft is None:  # "save this search" on the search page opens this form with its query filled in
+        draft = Draft(query=page.arg("q")[:2000])
+    return page.render("saved.html", status=status, rows=rows, draft=draft, error=error,
                        problem=problem, notice=notice, recent_days=RECENT_DAYS)
 
 
