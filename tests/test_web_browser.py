@@ -278,5 +278,9 @@ def test_phone_width_has_no_horizontal_scroll(browser: object, site: Site) -> No
         for path in ("/search", "/search?flat=1&all=1", "/saved", "/briefings", "/sources", "/audit", "/users"):
             pg.goto(site.base + path)  # type: ignore[attr-defined]
             assert no_horizontal_scroll(pg), f"{path} scrolls sideways at 390 px"
+        pg.goto(site.base + "/briefings")  # type: ignore[attr-defined]
+        pg.locator("a[href^='/briefings/']").first.click()  # type: ignore[attr-defined]
+        pg.wait_for_selector("[data-testid=briefing] iframe")  # type: ignore[attr-defined]
+        assert no_horizontal_scroll(pg), "a briefing of the archive scrolls sideways at 390 px"
     finally:
         context.close()
