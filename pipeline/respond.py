@@ -7,7 +7,6 @@ the alert ledger; judging a clipping adds feedback rows that the press office's 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,10 +72,4 @@ def retrain_if_due(index: ClippingIndex, state: State, municipality: str, force:
     return None
 
 
-def judgements_of(state: State, clipping_id: str, limit: int = 20) -> list[sqlite3.Row]:
-    """The newest judgements of one clipping first (who, when, field, value, note). The store has no query per
-    clipping (its feedback methods serve training, per municipality), so this one is kept next to its users."""
-    return state.execute("SELECT * FROM feedback WHERE clipping_id=? ORDER BY id DESC LIMIT ?", (clipping_id, limit))
-
-
-__all__ = ["AckResult", "UnknownClipping", "acknowledge", "judgements_of", "record_judgements", "retrain_if_due"]
+__all__ = ["AckResult", "UnknownClipping", "acknowledge", "record_judgements", "retrain_if_due"]

@@ -706,10 +706,12 @@ class State(LockedStore):
             out.setdefault(r["clipping_id"], {})[r["field"]] = bool(r["value"])
         return out
 
-    def feedback_history(self, municipality: str, limit: int = 50) -> list[sqlite3.Row]:
-        """The newest judgements first (who, when, what, note)."""
-        return self.execute("SELECT * FROM feedback WHERE municipality=? ORDER BY id DESC LIMIT ?",
-                            (municipality, limit))
+    def feedback_history(self, municipality: str, limit: int = 50,
+                         clipping_id: str | None = None) -> list[sqlite3.Row]:
+        """The newest judgements first (who, when, what, note), of the municipality or of one of its clippings."""
+        where, args = ("AND clipping_id=?", (clipping_id,)) if clipping_id else ("", ())
+        return self.execute(f"SELECT * FROM feedback WHERE municipality=? {where} ORDER BY id DESC LIMIT ?",
+                            (municipality, *args, limit))
 
     def feedback_count(self, municipality: str) -> int:
         return int(self.execute("SELECT count(*) AS n FROM feedback WHERE municipality=?", (municipality,))[0]["n"])

@@ -158,7 +158,7 @@ class Judgement:
 
 
 def judgements(rows: Iterable[Mapping[str, object]]) -> list[Judgement]:
-    """Feedback rows of the store (pipeline/respond.py judgements_of) as the page shows them."""
+    """Feedback rows of the store (State.feedback_history of one clipping) as the page shows them."""
     out = []
     for r in rows:
         raw = r["judged_at"]

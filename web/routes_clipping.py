@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from presswatch.index.base import STATUSES, StatusError
 from presswatch.records import Clipping
-from presswatch.respond import UnknownClipping, acknowledge, judgements_of, record_judgements, retrain_if_due
+from presswatch.respond import UnknownClipping, acknowledge, record_judgements, retrain_if_due
 from presswatch.web import clipping_view as view
 from presswatch.web.app import Page, WebRoute
 
@@ -52,7 +52,7 @@ def context(page: Page, clipping: Clipping) -> dict[str, Any]:
     labels = view.names(profile)
     reasons = view.all_reasons(clipping)
     cluster = ws.index.cluster(clipping.cluster_id) if clipping.cluster_id else []
-    judgements = view.judgements(judgements_of(ws.state, clipping.id))
+    judgements = view.judgements(ws.state.feedback_history(ws.municipality, 20, clipping_id=clipping.id))
     latest: dict[str, bool] = {}
     for j in judgements:  # newest first: the first row per field is the press office's current judgement
         latest.setdefault(j.field, j.value)
